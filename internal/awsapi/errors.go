@@ -1,0 +1,47 @@
+package awsapi
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/aws/smithy-go"
+)
+
+// ErrorCode returns the AWS error code of err ("InvalidRoute.NotFound",
+// "Throttling", ...) or "" when err carries none.
+func ErrorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// IsNotFound reports whether err says a resource does not exist.
+func IsNotFound(err error) bool {
+	code := ErrorCode(err)
+	return strings.HasSuffix(code, ".NotFound") || strings.HasSuffix(code, "NotFound") ||
+		code == "ResourceNotFoundException" || code == "NoSuchHostedZone" || code == "ExecutionDoesNotExist" ||
+		code == "StateMachineDoesNotExist"
+}
+
+// IsThrottle reports whether err is AWS throttling.
+func IsThrottle(err error) bool {
+	switch ErrorCode(err) {
+	case "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
+		"ProvisionedThroughputExceededException", "PriorRequestNotComplete", "RequestThrottled":
+		return true
+	}
+	return false
+}
+
+// IsConditionalCheckFailed reports whether a DynamoDB conditional write was refused.
+func IsConditionalCheckFailed(err error) bool {
+	return ErrorCode(err) == "ConditionalCheckFailedException"
+}
+
+// IsAlreadyExists reports whether err says the thing to create exists already.
+func IsAlreadyExists(err error) bool {
+	code := ErrorCode(err)
+	return strings.Contains(code, "AlreadyExists") || code == "RouteAlreadyExists"
+}
