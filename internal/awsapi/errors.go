@@ -2,7 +2,10 @@ package awsapi
 
 import (
 	"errors"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/aws/smithy-go"
 )
@@ -44,4 +47,24 @@ func IsConditionalCheckFailed(err error) bool {
 func IsAlreadyExists(err error) bool {
 	code := ErrorCode(err)
 	return strings.Contains(code, "AlreadyExists") || code == "RouteAlreadyExists"
+}
+
+// IsTransient reports whether err is a server-side or connection failure
+// worth retrying: an HTTP 5xx from the service, or a connection that failed
+// or closed without an answer.
+func IsTransient(err error) bool {
+	if err == nil {
+		return false
+	}
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
+		return true
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorFault() == smithy.FaultServer
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
 }

@@ -44,14 +44,16 @@ type Call struct {
 	ErrorCode   string    // AWS error code returned, "" on success
 	Request     *http.Request
 	Body        []byte
-
-	mu sync.Mutex
 }
+
+// callMu guards the Resources of every Call: services add to them from
+// their own goroutines while the log may be read.
+var callMu sync.Mutex
 
 // AddResource records ids of resources the call touched. Safe for concurrent use.
 func (c *Call) AddResource(ids ...string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	callMu.Lock()
+	defer callMu.Unlock()
 	for _, id := range ids {
 		if id != "" {
 			c.Resources = append(c.Resources, id)
@@ -118,15 +120,15 @@ func (s *Server) Faults() *Faults { return s.faults }
 func (s *Server) Calls() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	callMu.Lock()
+	defer callMu.Unlock()
 	out := make([]Call, 0, len(s.calls))
 	for _, c := range s.calls {
-		c.mu.Lock()
 		out = append(out, Call{
 			Service: c.Service, Operation: c.Operation, AccessKeyID: c.AccessKeyID,
 			Region: c.Region, Resources: append([]string(nil), c.Resources...),
 			Time: c.Time, ErrorCode: c.ErrorCode,
 		})
-		c.mu.Unlock()
 	}
 	return out
 }

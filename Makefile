@@ -1,0 +1,69 @@
+# Switchyard. `make demo` and `make test` set up what they need themselves.
+SHELL := /bin/bash
+GO ?= go
+export GOFLAGS ?= -buildvcs=false
+export PATH := $(PATH):/usr/local/go/bin
+
+FUNCTIONS := intake lease assess fence promote reroute verify record report
+LAMBDA_ARCH ?= arm64
+
+.PHONY: all setup test demo build lambdas vet lint validate bench clean
+
+all: build
+
+## setup: install PostgreSQL (Debian package) and check Go; idempotent.
+setup:
+	@bash scripts/setup.sh
+
+## test: set up, then vet and run every test (real PostgreSQL, local AWS stack).
+test: setup
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 14m ./...
+
+## demo: set up, then run a real failover on the local stack.
+demo: setup
+	$(GO) run ./cmd/switchyard demo
+
+## build: the CLI and the node probe for this machine.
+build:
+	$(GO) build -o bin/switchyard ./cmd/switchyard
+	$(GO) build -o bin/nodeprobe ./nodeprobe
+
+## lambdas: every function as bin/lambda/<name>/bootstrap, as SAM builds them.
+lambdas:
+	@for f in $(FUNCTIONS); do \
+		GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath \
+			-o bin/lambda/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+
+## validate: the offline checks of the deployable artefacts.
+validate:
+	$(GO) run ./cmd/switchyard validate --template template.yaml
+	npx -y asl-validator --json-path statemachine/failover.asl.json
+
+## bench: time to recovery of the demo scenario over 10 runs.
+bench: setup
+	$(GO) run ./bench/recovery -runs 10
+
+lint:
+	gofmt -l $$(git ls-files '*.go')
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+clean:
+	rm -rf bin .aws-sam
+
+# SAM (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
+build-IntakeFunction:   ; $(call sam_build,intake)
+build-LeaseFunction:    ; $(call sam_build,lease)
+build-AssessFunction:   ; $(call sam_build,assess)
+build-FenceFunction:    ; $(call sam_build,fence)
+build-PromoteFunction:  ; $(call sam_build,promote)
+build-RerouteFunction:  ; $(call sam_build,reroute)
+build-VerifyFunction:   ; $(call sam_build,verify)
+build-RecordFunction:   ; $(call sam_build,record)
+build-ReportFunction:   ; $(call sam_build,report)
+
+define sam_build
+GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
+endef

@@ -1,0 +1,341 @@
+package cluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+)
+
+// EnvConfig is the environment variable that carries the cluster
+// configuration as JSON into every Lambda.
+const EnvConfig = "SWITCHYARD_CONFIG"
+
+// Config is the configuration of one cluster.
+type Config struct {
+	Name      string    `json:"name"`
+	Nodes     []Node    `json:"nodes"`
+	Routing   Routing   `json:"routing"`
+	Fence     Fence     `json:"fence"`
+	Promotion Promotion `json:"promotion"`
+	Detection Detection `json:"detection"`
+	Database  Database  `json:"database"`
+	// Table is the DynamoDB table holding the cluster record.
+	Table string `json:"table"`
+}
+
+// Node is one of the two database nodes.
+type Node struct {
+	Name               string `json:"name"`
+	InstanceID         string `json:"instanceId"`
+	NetworkInterfaceID string `json:"networkInterfaceId"`
+	PrivateIP          string `json:"privateIp"`
+	AvailabilityZone   string `json:"availabilityZone"`
+	// PostgresAddr is host:port at which the Lambdas reach this node's
+	// PostgreSQL from inside the VPC.
+	PostgresAddr string `json:"postgresAddr"`
+}
+
+// Routing lists the client-facing addresses to move on failover. Any
+// combination may be configured; at least one must be.
+type Routing struct {
+	OverlayIP *OverlayIP  `json:"overlayIp,omitempty"`
+	ElasticIP *ElasticIP  `json:"elasticIp,omitempty"`
+	DNS       []DNSRecord `json:"dns,omitempty"`
+	// ClientEndpoint is host:port through which Verify writes as a client
+	// would (the overlay IP, the Elastic IP or the DNS name with the port).
+	ClientEndpoint string `json:"clientEndpoint"`
+}
+
+// OverlayIP is the route-table scenario: every route table in VPCIDs whose
+// destination is CIDR is pointed at the active node's ENI.
+type OverlayIP struct {
+	CIDR   string   `json:"cidr"`
+	VPCIDs []string `json:"vpcIds"`
+}
+
+// ElasticIP is the public-address scenario.
+type ElasticIP struct {
+	AllocationID string `json:"allocationId"`
+}
+
+// DNSRecord is a Route 53 A record pointed at the active node's private IP.
+type DNSRecord struct {
+	HostedZoneID string `json:"hostedZoneId"`
+	Name         string `json:"name"`
+	TTL          int64  `json:"ttl"`
+}
+
+// Fence modes.
+const (
+	FenceStop           = "stop"             // stop the instance (force) and wait until stopped
+	FenceIsolate        = "isolate"          // swap the ENI's security groups for the isolation group
+	FenceIsolateAndStop = "isolate-and-stop" // isolate first, then stop
+)
+
+// Fence says how a failed primary is fenced.
+type Fence struct {
+	Mode                     string `json:"mode"`
+	IsolationSecurityGroupID string `json:"isolationSecurityGroupId,omitempty"`
+	StopTimeoutSeconds       int    `json:"stopTimeoutSeconds"`
+}
+
+// DefaultMaxLagBytes is the promotion lag limit when none is configured:
+// one WAL segment.
+const DefaultMaxLagBytes = 16 << 20
+
+// Promotion bounds what may be promoted.
+type Promotion struct {
+	// MaxLagBytes is the largest distance, in WAL bytes, between the last
+	// known primary position and what the standby has received, at which
+	// the standby may still be promoted without force. 0 means the default
+	// (DefaultMaxLagBytes); the smallest limit is 1.
+	MaxLagBytes int64 `json:"maxLagBytes"`
+	// PromoteTimeoutSeconds bounds pg_promote's wait.
+	PromoteTimeoutSeconds int `json:"promoteTimeoutSeconds"`
+}
+
+// Detection configures the heartbeats and how old they may be.
+type Detection struct {
+	Namespace string `json:"namespace"`
+	// AlarmName is the CloudWatch alarm on the primary's heartbeat whose
+	// ALARM transitions start a failover.
+	AlarmName string `json:"alarmName"`
+	// HeartbeatStaleSeconds: a heartbeat older than this counts as missing.
+	HeartbeatStaleSeconds int `json:"heartbeatStaleSeconds"`
+}
+
+// Database says how to reach PostgreSQL.
+type Database struct {
+	Name string `json:"name"`
+	// SecretID names the Secrets Manager secret holding
+	// {"username": …, "password": …}.
+	SecretID              string `json:"secretId"`
+	ConnectTimeoutSeconds int    `json:"connectTimeoutSeconds"`
+	// SSLMode is libpq's sslmode for the Lambdas' connections (default
+	// "prefer"; use "verify-full" with a CA in production).
+	SSLMode string `json:"sslMode"`
+}
+
+// ConnectTimeout is Database.ConnectTimeoutSeconds as a duration.
+func (c *Config) ConnectTimeout() time.Duration {
+	return time.Duration(c.Database.ConnectTimeoutSeconds) * time.Second
+}
+
+// Load reads a Config from a JSON file, applies defaults and validates it.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading cluster config: %w", err)
+	}
+	return Parse(data)
+}
+
+// FromEnv reads the Config from the SWITCHYARD_CONFIG environment variable.
+func FromEnv() (*Config, error) {
+	raw := os.Getenv(EnvConfig)
+	if raw == "" {
+		return nil, fmt.Errorf("cluster config: environment variable %s is not set", EnvConfig)
+	}
+	return Parse([]byte(raw))
+}
+
+// Parse decodes JSON strictly (unknown fields are an error), applies
+// defaults and validates.
+func Parse(data []byte) (*Config, error) {
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("parsing cluster config: %w", err)
+	}
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.Fence.Mode == "" {
+		c.Fence.Mode = FenceStop
+	}
+	if c.Fence.StopTimeoutSeconds == 0 {
+		c.Fence.StopTimeoutSeconds = 120
+	}
+	if c.Promotion.PromoteTimeoutSeconds == 0 {
+		c.Promotion.PromoteTimeoutSeconds = 60
+	}
+	if c.Detection.Namespace == "" {
+		c.Detection.Namespace = "Switchyard"
+	}
+	if c.Detection.AlarmName == "" {
+		c.Detection.AlarmName = "switchyard-" + c.Name + "-primary-heartbeat"
+	}
+	if c.Promotion.MaxLagBytes == 0 {
+		c.Promotion.MaxLagBytes = DefaultMaxLagBytes
+	}
+	if c.Detection.HeartbeatStaleSeconds == 0 {
+		c.Detection.HeartbeatStaleSeconds = 30
+	}
+	if c.Database.Name == "" {
+		c.Database.Name = "postgres"
+	}
+	if c.Database.SSLMode == "" {
+		c.Database.SSLMode = "prefer"
+	}
+	if c.Database.ConnectTimeoutSeconds == 0 {
+		c.Database.ConnectTimeoutSeconds = 5
+	}
+	for i := range c.Routing.DNS {
+		if c.Routing.DNS[i].TTL == 0 {
+			c.Routing.DNS[i].TTL = 10
+		}
+	}
+}
+
+// Validate names the first problem in the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Name == "" {
+		bad("name is empty")
+	}
+	if c.Table == "" {
+		bad("table (the DynamoDB table of the cluster record) is empty")
+	}
+	if len(c.Nodes) != 2 {
+		bad("nodes: a cluster has exactly 2 nodes, got %d", len(c.Nodes))
+	}
+	seen := map[string]bool{}
+	for i, n := range c.Nodes {
+		where := fmt.Sprintf("nodes[%d]", i)
+		if n.Name == "" {
+			bad("%s.name is empty", where)
+		} else if seen[n.Name] {
+			bad("%s.name %q is used twice", where, n.Name)
+		}
+		seen[n.Name] = true
+		if !strings.HasPrefix(n.InstanceID, "i-") {
+			bad("%s.instanceId %q is not an EC2 instance id (i-…)", where, n.InstanceID)
+		}
+		if !strings.HasPrefix(n.NetworkInterfaceID, "eni-") {
+			bad("%s.networkInterfaceId %q is not an ENI id (eni-…)", where, n.NetworkInterfaceID)
+		}
+		if _, err := netip.ParseAddr(n.PrivateIP); err != nil {
+			bad("%s.privateIp %q is not an IP address", where, n.PrivateIP)
+		}
+		if _, _, err := net.SplitHostPort(n.PostgresAddr); err != nil {
+			bad("%s.postgresAddr %q is not host:port", where, n.PostgresAddr)
+		}
+	}
+	r := c.Routing
+	if r.OverlayIP == nil && r.ElasticIP == nil && len(r.DNS) == 0 {
+		bad("routing: configure at least one of overlayIp, elasticIp, dns")
+	}
+	if o := r.OverlayIP; o != nil {
+		p, err := netip.ParsePrefix(o.CIDR)
+		if err != nil || !p.Addr().Is4() || p.Bits() != 32 {
+			bad("routing.overlayIp.cidr %q is not an IPv4 /32", o.CIDR)
+		}
+		if len(o.VPCIDs) == 0 {
+			bad("routing.overlayIp.vpcIds is empty")
+		}
+		for _, v := range o.VPCIDs {
+			if !strings.HasPrefix(v, "vpc-") {
+				bad("routing.overlayIp.vpcIds: %q is not a VPC id (vpc-…)", v)
+			}
+		}
+	}
+	if e := r.ElasticIP; e != nil && !strings.HasPrefix(e.AllocationID, "eipalloc-") {
+		bad("routing.elasticIp.allocationId %q is not an allocation id (eipalloc-…)", e.AllocationID)
+	}
+	for i, d := range r.DNS {
+		if d.HostedZoneID == "" || d.Name == "" {
+			bad("routing.dns[%d] needs hostedZoneId and name", i)
+		}
+		if d.TTL < 0 {
+			bad("routing.dns[%d].ttl is negative", i)
+		}
+	}
+	if _, _, err := net.SplitHostPort(r.ClientEndpoint); err != nil {
+		bad("routing.clientEndpoint %q is not host:port", r.ClientEndpoint)
+	}
+	switch c.Fence.Mode {
+	case FenceStop:
+	case FenceIsolate, FenceIsolateAndStop:
+		if !strings.HasPrefix(c.Fence.IsolationSecurityGroupID, "sg-") {
+			bad("fence.isolationSecurityGroupId %q is not a security group id (sg-…); fence mode %q needs one",
+				c.Fence.IsolationSecurityGroupID, c.Fence.Mode)
+		}
+	default:
+		bad("fence.mode %q is not one of %q, %q, %q", c.Fence.Mode, FenceStop, FenceIsolate, FenceIsolateAndStop)
+	}
+	if c.Fence.StopTimeoutSeconds < 0 || c.Promotion.PromoteTimeoutSeconds < 0 {
+		bad("timeouts must not be negative")
+	}
+	if c.Promotion.MaxLagBytes < 0 {
+		bad("promotion.maxLagBytes is negative")
+	}
+	if c.Database.SecretID == "" {
+		bad("database.secretId is empty")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("cluster config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// Node returns the node with the given name.
+func (c *Config) Node(name string) (Node, bool) {
+	for _, n := range c.Nodes {
+		if n.Name == name {
+			return n, true
+		}
+	}
+	return Node{}, false
+}
+
+// Peer returns the other node of the pair.
+func (c *Config) Peer(name string) (Node, bool) {
+	for _, n := range c.Nodes {
+		if n.Name != name {
+			return n, true
+		}
+	}
+	return Node{}, false
+}
+
+// NodeByInstance returns the node running on the given instance.
+func (c *Config) NodeByInstance(instanceID string) (Node, bool) {
+	for _, n := range c.Nodes {
+		if n.InstanceID == instanceID {
+			return n, true
+		}
+	}
+	return Node{}, false
+}
+
+// NodeByENI returns the node owning the given network interface.
+func (c *Config) NodeByENI(eni string) (Node, bool) {
+	for _, n := range c.Nodes {
+		if n.NetworkInterfaceID == eni {
+			return n, true
+		}
+	}
+	return Node{}, false
+}
+
+// StopTimeout is Fence.StopTimeoutSeconds as a duration.
+func (c *Config) StopTimeout() time.Duration {
+	return time.Duration(c.Fence.StopTimeoutSeconds) * time.Second
+}
+
+// HeartbeatStale is Detection.HeartbeatStaleSeconds as a duration.
+func (c *Config) HeartbeatStale() time.Duration {
+	return time.Duration(c.Detection.HeartbeatStaleSeconds) * time.Second
+}
