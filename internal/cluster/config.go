@@ -51,8 +51,11 @@ type Routing struct {
 	ClientEndpoint string `json:"clientEndpoint"`
 }
 
-// OverlayIP is the route-table scenario: every route table in VPCIDs whose
-// destination is CIDR is pointed at the active node's ENI.
+// OverlayIP is the route-table scenario: every route table whose
+// destination is CIDR, in the configured VPC that holds the active node's
+// ENI, is pointed at that ENI. Matching tables of other configured VPCs
+// (reaching the overlay through a transit gateway or peering) are reported,
+// not changed: AWS refuses a route to an ENI of another VPC.
 type OverlayIP struct {
 	CIDR   string   `json:"cidr"`
 	VPCIDs []string `json:"vpcIds"`

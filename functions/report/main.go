@@ -1,0 +1,12 @@
+// Command report is the report step of the failover state machine, as a Lambda
+// function. The logic is in internal/failover.
+package main
+
+import (
+	"github.com/switchyard/switchyard/internal/failover"
+	"github.com/switchyard/switchyard/internal/lambdamain"
+)
+
+func main() {
+	lambdamain.Start("report", func(d *failover.Deps) any { return (&failover.ReportStep{Deps: d}).Handle })
+}

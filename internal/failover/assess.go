@@ -1,0 +1,121 @@
+package failover
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/cluster"
+	"github.com/switchyard/switchyard/internal/decide"
+	"github.com/switchyard/switchyard/internal/pgnode"
+)
+
+// AssessStep gathers evidence from every vantage point it has and decides
+// (package decide) whether to proceed. It only reads.
+type AssessStep struct{ *Deps }
+
+// Handle is the Lambda handler.
+func (h *AssessStep) Handle(ctx context.Context, s State) (Assessment, error) {
+	log := h.logger("assess", s)
+	if s.Lease == nil || !s.Lease.Acquired {
+		return Assessment{}, &StepFailed{Step: "assess", Err: errors.New("assess runs only under an acquired lease")}
+	}
+	cfg := h.Config
+	obs := decide.Observation{
+		Trigger: s.Request.Trigger, Force: s.Request.Force, Target: s.Request.Target,
+		RecordPrimary: s.Lease.Primary,
+		StaleAfter:    cfg.HeartbeatStale(), MaxLagBytes: cfg.Promotion.MaxLagBytes,
+	}
+	var (
+		wg        sync.WaitGroup
+		probes    = make([]decide.Probe, len(cfg.Nodes))
+		instances map[string]instanceView
+		instErr   error
+		beats     heartbeatEvidence
+	)
+	for i, n := range cfg.Nodes {
+		wg.Add(1)
+		go func() { defer wg.Done(); probes[i] = h.probe(ctx, n) }()
+	}
+	wg.Add(2)
+	go func() { defer wg.Done(); instances, instErr = h.describeInstances(ctx) }()
+	go func() { defer wg.Done(); beats = h.heartbeats(ctx, s.Lease.Primary) }()
+	wg.Wait()
+	if instErr != nil {
+		log.Warn("instance states unavailable", "err", instErr)
+	}
+	for i, n := range cfg.Nodes {
+		iv := instances[n.InstanceID]
+		obs.Nodes = append(obs.Nodes, decide.Node{Name: n.Name, InstanceState: iv.state, Impaired: iv.impaired, Probe: probes[i]})
+	}
+	obs.HeartbeatKnown, obs.PrimaryHeartbeatAge = beats.heartbeatKnown, beats.heartbeatAge
+	obs.LSNKnown, obs.LastPrimaryLSN, obs.LSNAge = beats.lsnKnown, beats.lsn, beats.lsnAge
+
+	v := decide.Decide(obs)
+	if instErr != nil {
+		v.Evidence = append(v.Evidence, "instance states unavailable: "+instErr.Error())
+	}
+	if beats.err != nil {
+		v.Evidence = append(v.Evidence, "CloudWatch unavailable: "+beats.err.Error())
+	}
+	log.Info("assessed", "decision", v.Decision, "reason", v.Reason, "old", v.OldPrimary, "new", v.NewPrimary, "lagBytes", v.LagBytes, "evidence", v.Evidence)
+	return Assessment{Decision: v.Decision, Reason: v.Reason, OldPrimary: v.OldPrimary, NewPrimary: v.NewPrimary,
+		Evidence: v.Evidence, LagBytes: v.LagBytes, Forced: v.Forced}, nil
+}
+
+// probe connects to one node's PostgreSQL directly from inside the VPC.
+func (h *AssessStep) probe(ctx context.Context, n cluster.Node) decide.Probe {
+	ctx, cancel := context.WithTimeout(ctx, 2*h.Config.ConnectTimeout())
+	defer cancel()
+	conn, err := h.connect(ctx, n.PostgresAddr)
+	if err != nil {
+		return decide.Probe{Error: err.Error()}
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	st, err := pgnode.GetStatus(ctx, conn)
+	if err != nil {
+		return decide.Probe{Error: fmt.Sprintf("status query on %s: %v", n.Name, err)}
+	}
+	p := decide.Probe{Reachable: true, InRecovery: st.InRecovery}
+	if !st.InRecovery {
+		p.ReceiveLSN = uint64(st.CurrentLSN)
+		return p
+	}
+	recv := st.ReceiveLSN
+	if w := st.WALReceiver; w != nil {
+		recv = recv.Max(w.FlushedLSN)
+		if w.Status == "streaming" {
+			p.Streaming = true
+			if w.LastMsgReceiptTime != nil {
+				p.LastMessageAge = st.ServerTime.Sub(*w.LastMsgReceiptTime)
+			}
+		}
+	}
+	p.ReceiveLSN = uint64(recv)
+	return p
+}
+
+type instanceView struct {
+	state    string
+	impaired bool
+}
+
+func (h *AssessStep) describeInstances(ctx context.Context) (map[string]instanceView, error) {
+	ids := make([]string, 0, len(h.Config.Nodes))
+	for _, n := range h.Config.Nodes {
+		ids = append(ids, n.InstanceID)
+	}
+	return describeInstanceViews(ctx, h.EC2, ids)
+}
+
+// heartbeatEvidence is what CloudWatch says about the primary.
+type heartbeatEvidence struct {
+	heartbeatKnown bool
+	heartbeatAge   time.Duration
+	lsnKnown       bool
+	lsn            uint64
+	lsnAge         time.Duration
+	err            error
+}

@@ -1,0 +1,156 @@
+package failover
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/cluster"
+	"github.com/switchyard/switchyard/internal/pgnode"
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// LeaseTTL is how long a lease lasts without being committed or released.
+// It matches the state machine's TimeoutSeconds, so a lease outlives its
+// execution only when the execution was stopped from outside.
+const LeaseTTL = 15 * time.Minute
+
+// Deps is what the handlers need. Each Lambda fills in only the clients its
+// handler uses (and its IAM role allows); the local stack fills in all.
+type Deps struct {
+	Config     *cluster.Config
+	EC2        awsapi.EC2API
+	Route53    awsapi.Route53API
+	CloudWatch awsapi.CloudWatchAPI
+	Secrets    awsapi.SecretsAPI
+	Store      *store.Store
+	Log        *slog.Logger
+	Now        func() time.Time
+	// PollInterval paces the waits for an instance to stop and a DNS
+	// change to be in sync; 0 means 2 s.
+	PollInterval time.Duration
+}
+
+// NewDeps builds Deps from real AWS clients.
+func NewDeps(cfg *cluster.Config, c *awsapi.Clients) *Deps {
+	return &Deps{
+		Config: cfg, EC2: c.EC2, Route53: c.Route53, CloudWatch: c.CloudWatch, Secrets: c.Secrets,
+		Store: store.New(c.DynamoDB, cfg.Table),
+		Log:   slog.New(slog.NewJSONHandler(os.Stderr, nil)),
+	}
+}
+
+func (d *Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (d *Deps) pollInterval() time.Duration {
+	if d.PollInterval > 0 {
+		return d.PollInterval
+	}
+	return 2 * time.Second
+}
+
+func (d *Deps) logger(step string, s State) *slog.Logger {
+	l := d.Log
+	if l == nil {
+		l = slog.Default()
+	}
+	l = l.With("cluster", d.Config.Name, "execution", s.Execution, "step", step)
+	if s.Lease != nil {
+		l = l.With("epoch", s.Lease.Epoch)
+	}
+	return l
+}
+
+// credentials is the PostgreSQL login kept in Secrets Manager. It is never
+// logged: String hides the password.
+type credentials struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (c credentials) String() string { return c.Username + ":***" }
+
+func (d *Deps) credentials(ctx context.Context) (credentials, error) {
+	out, err := d.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(d.Config.Database.SecretID)})
+	if err != nil {
+		return credentials{}, classify("reading database secret "+d.Config.Database.SecretID, err)
+	}
+	var c credentials
+	if out.SecretString == nil || json.Unmarshal([]byte(*out.SecretString), &c) != nil || c.Username == "" {
+		return credentials{}, &StepFailed{Step: "credentials", Err: fmt.Errorf("secret %s is not a JSON object with username and password", d.Config.Database.SecretID)}
+	}
+	return c, nil
+}
+
+// dsn builds a connection string for addr (host:port) with the secret's
+// login.
+func (d *Deps) dsn(addr string, c credentials) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("postgres address %q: %w", addr, err)
+	}
+	if _, err := strconv.Atoi(port); err != nil {
+		return "", fmt.Errorf("postgres address %q: bad port", addr)
+	}
+	u := url.URL{Scheme: "postgres", User: url.UserPassword(c.Username, c.Password), Host: net.JoinHostPort(host, port), Path: "/" + d.Config.Database.Name}
+	q := url.Values{}
+	q.Set("sslmode", d.Config.Database.SSLMode)
+	q.Set("application_name", "switchyard")
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// connect opens a connection to a node or the client endpoint.
+func (d *Deps) connect(ctx context.Context, addr string) (*pgx.Conn, error) {
+	c, err := d.credentials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dsn, err := d.dsn(addr, c)
+	if err != nil {
+		return nil, &StepFailed{Step: "connect", Err: err}
+	}
+	conn, err := pgnode.Connect(ctx, dsn, d.Config.ConnectTimeout())
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", addr, err)
+	}
+	return conn, nil
+}
+
+// classify wraps an AWS error: throttling, timeouts and 5xx become
+// TransientError (retried by the state machine); the rest StepFailed.
+func classify(step string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *TransientError
+	var sf *StepFailed
+	if errors.As(err, &te) || errors.As(err, &sf) {
+		return err
+	}
+	if awsapi.IsThrottle(err) || errors.Is(err, context.DeadlineExceeded) || awsapi.IsTransient(err) {
+		return &TransientError{Step: step, Err: err}
+	}
+	return &StepFailed{Step: step, Err: err}
+}
+
+func result(start time.Time, now time.Time, summary string, details ...string) *StepResult {
+	return &StepResult{Done: true, Summary: summary, Details: details, StartedAt: start, DurationMs: now.Sub(start).Milliseconds()}
+}

@@ -1,0 +1,42 @@
+package failover
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/switchyard/switchyard/internal/reroute"
+)
+
+// RerouteStep points every configured client-facing address at the new
+// primary, in parallel, each verified by describing it again.
+type RerouteStep struct{ *Deps }
+
+// Handle is the Lambda handler.
+func (h *RerouteStep) Handle(ctx context.Context, s State) (*StepResult, error) {
+	start := h.now()
+	log := h.logger("reroute", s)
+	if s.Promote == nil || !s.Promote.Done {
+		return nil, &StepFailed{Step: "reroute", Err: errors.New("reroute refused: the new primary is not promoted")}
+	}
+	node, ok := h.Config.Node(s.Assessment.NewPrimary)
+	if !ok {
+		return nil, &StepFailed{Step: "reroute", Err: fmt.Errorf("node %q is not in the cluster config", s.Assessment.NewPrimary)}
+	}
+	res, err := reroute.All(ctx, reroute.Clients{EC2: h.EC2, Route53: h.Route53}, h.Config, node,
+		reroute.WithPollInterval(h.pollInterval()))
+	var details []string
+	for _, o := range res.Outcomes {
+		if o.OK {
+			details = append(details, o.Target+": ok")
+		} else {
+			details = append(details, o.Target+": "+o.Error)
+		}
+	}
+	if err != nil {
+		log.Error("reroute incomplete", "node", node.Name, "outcomes", details, "err", err)
+		return nil, classify("reroute", err)
+	}
+	log.Info("rerouted", "node", node.Name, "outcomes", details, "durationMs", res.DurationMs)
+	return result(start, h.now(), fmt.Sprintf("clients routed to %s", node.Name), details...), nil
+}

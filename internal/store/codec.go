@@ -1,0 +1,235 @@
+package store
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Attribute names of the item.
+const (
+	attrCluster   = "cluster"
+	attrEpoch     = "epoch"
+	attrPrimary   = "primary"
+	attrLease     = "lease"
+	attrHolder    = "holder"
+	attrExpires   = "expires"
+	attrUpdatedAt = "updatedAt"
+	attrVersion   = "version"
+	attrHistory   = "history"
+)
+
+type item = map[string]types.AttributeValue
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+func timeAttr(t time.Time) types.AttributeValue { return str(t.UTC().Format(time.RFC3339Nano)) }
+
+// key is the primary key of a cluster's item.
+func key(cluster string) item { return item{attrCluster: str(cluster)} }
+
+// marshal turns a record into its item. Empty strings and zero times are
+// left out rather than stored empty.
+func marshal(r Record) item {
+	it := item{
+		attrCluster:   str(r.Cluster),
+		attrEpoch:     num(r.Epoch),
+		attrVersion:   num(r.Version),
+		attrUpdatedAt: timeAttr(r.UpdatedAt),
+	}
+	if r.Primary != "" {
+		it[attrPrimary] = str(r.Primary)
+	}
+	if r.Lease != nil {
+		it[attrLease] = &types.AttributeValueMemberM{Value: item{
+			attrHolder:  str(r.Lease.Holder),
+			attrExpires: num(r.Lease.Expires.UnixMilli()),
+		}}
+	}
+	hist := make([]types.AttributeValue, 0, len(r.History))
+	for _, h := range r.History {
+		hist = append(hist, marshalEntry(h))
+	}
+	it[attrHistory] = &types.AttributeValueMemberL{Value: hist}
+	return it
+}
+
+func marshalEntry(h HistoryEntry) types.AttributeValue {
+	m := item{
+		"epoch":     num(h.Epoch),
+		"committed": &types.AttributeValueMemberBOOL{Value: h.Committed},
+	}
+	for name, v := range map[string]string{
+		"action": h.Action, "from": h.From, "to": h.To, "execution": h.Execution,
+		"outcome": h.Outcome, "reason": h.Reason,
+	} {
+		if v != "" {
+			m[name] = str(v)
+		}
+	}
+	if !h.StartedAt.IsZero() {
+		m["startedAt"] = timeAttr(h.StartedAt)
+	}
+	if !h.FinishedAt.IsZero() {
+		m["finishedAt"] = timeAttr(h.FinishedAt)
+	}
+	if len(h.Steps) > 0 {
+		steps := make([]types.AttributeValue, len(h.Steps))
+		for i, s := range h.Steps {
+			steps[i] = str(s)
+		}
+		m["steps"] = &types.AttributeValueMemberL{Value: steps}
+	}
+	return &types.AttributeValueMemberM{Value: m}
+}
+
+// unmarshal reads a record from its item.
+func unmarshal(it item) (Record, error) {
+	d := decoder{it: it}
+	r := Record{
+		Cluster:   d.str(attrCluster),
+		Epoch:     d.num(attrEpoch),
+		Primary:   d.str(attrPrimary),
+		Version:   d.num(attrVersion),
+		UpdatedAt: d.time(attrUpdatedAt),
+	}
+	if m, ok := d.mapAttr(attrLease); ok {
+		ld := decoder{it: m, path: attrLease + "."}
+		r.Lease = &Lease{Holder: ld.str(attrHolder), Expires: time.UnixMilli(ld.num(attrExpires)).UTC()}
+		if ld.err != nil {
+			d.err = ld.err
+		}
+	}
+	for i, av := range d.list(attrHistory) {
+		m, ok := av.(*types.AttributeValueMemberM)
+		if !ok {
+			return Record{}, fmt.Errorf("decoding cluster record: history[%d] is not a map", i)
+		}
+		hd := decoder{it: m.Value, path: fmt.Sprintf("history[%d].", i)}
+		h := HistoryEntry{
+			Epoch: hd.num("epoch"), Action: hd.str("action"), From: hd.str("from"), To: hd.str("to"),
+			Execution: hd.str("execution"), Outcome: hd.str("outcome"), Reason: hd.str("reason"),
+			Committed: hd.boolean("committed"), StartedAt: hd.time("startedAt"), FinishedAt: hd.time("finishedAt"),
+		}
+		for _, s := range hd.list("steps") {
+			if sv, ok := s.(*types.AttributeValueMemberS); ok {
+				h.Steps = append(h.Steps, sv.Value)
+			}
+		}
+		if hd.err != nil {
+			return Record{}, hd.err
+		}
+		r.History = append(r.History, h)
+	}
+	if d.err != nil {
+		return Record{}, d.err
+	}
+	if r.Cluster == "" {
+		return Record{}, fmt.Errorf("decoding cluster record: attribute %q is missing", attrCluster)
+	}
+	return r, nil
+}
+
+// decoder reads typed attributes and remembers the first type mismatch.
+// Missing attributes read as zero values.
+type decoder struct {
+	it   item
+	path string
+	err  error
+}
+
+func (d *decoder) fail(name, want string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("decoding cluster record: attribute %s%s is not %s", d.path, name, want)
+	}
+}
+
+func (d *decoder) str(name string) string {
+	av, ok := d.it[name]
+	if !ok {
+		return ""
+	}
+	s, ok := av.(*types.AttributeValueMemberS)
+	if !ok {
+		d.fail(name, "a string")
+		return ""
+	}
+	return s.Value
+}
+
+func (d *decoder) num(name string) int64 {
+	av, ok := d.it[name]
+	if !ok {
+		return 0
+	}
+	n, ok := av.(*types.AttributeValueMemberN)
+	if !ok {
+		d.fail(name, "a number")
+		return 0
+	}
+	v, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil {
+		d.fail(name, "an integer")
+	}
+	return v
+}
+
+func (d *decoder) boolean(name string) bool {
+	av, ok := d.it[name]
+	if !ok {
+		return false
+	}
+	b, ok := av.(*types.AttributeValueMemberBOOL)
+	if !ok {
+		d.fail(name, "a boolean")
+		return false
+	}
+	return b.Value
+}
+
+func (d *decoder) time(name string) time.Time {
+	s := d.str(name)
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		d.fail(name, "an RFC 3339 time")
+	}
+	return t
+}
+
+func (d *decoder) mapAttr(name string) (item, bool) {
+	av, ok := d.it[name]
+	if !ok {
+		return nil, false
+	}
+	if _, isNull := av.(*types.AttributeValueMemberNULL); isNull {
+		return nil, false
+	}
+	m, ok := av.(*types.AttributeValueMemberM)
+	if !ok {
+		d.fail(name, "a map")
+		return nil, false
+	}
+	return m.Value, true
+}
+
+func (d *decoder) list(name string) []types.AttributeValue {
+	av, ok := d.it[name]
+	if !ok {
+		return nil
+	}
+	l, ok := av.(*types.AttributeValueMemberL)
+	if !ok {
+		d.fail(name, "a list")
+		return nil
+	}
+	return l.Value
+}

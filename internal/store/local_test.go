@@ -1,0 +1,185 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/localaws"
+	"github.com/switchyard/switchyard/internal/localaws/ddbsim"
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+const localTable = "switchyard-clusters"
+
+// localStore serves an emulated DynamoDB with the cluster table over HTTP
+// and returns a Store using the real SDK client against it.
+func localStore(t *testing.T) (*store.Store, *localaws.Server) {
+	t.Helper()
+	db, srv := localDynamoDB(t)
+	return store.New(db, localTable), srv
+}
+
+// localDynamoDB is the real SDK client of an emulated DynamoDB holding the
+// cluster table.
+func localDynamoDB(t *testing.T) (awsapi.DynamoDBAPI, *localaws.Server) {
+	t.Helper()
+	db := ddbsim.New(ddbsim.Options{})
+	if err := db.CreateTable(ddbsim.TableSpec{Name: localTable, HashKey: "cluster", HashKeyType: "S"}); err != nil {
+		t.Fatalf("creating table: %v", err)
+	}
+	srv := localaws.NewServer()
+	srv.Register(db)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	opts := append(awsapi.LocalConfig(hs.URL, "us-east-1", "store-test"), config.WithRetryer(func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 2 * time.Millisecond, nil })
+		})
+	}))
+	clients, err := awsapi.NewClients(context.Background(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return clients.DynamoDB, srv
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestLocalRacingAcquisitionHasOneWinner(t *testing.T) {
+	ctx := testCtx(t)
+	s, srv := localStore(t)
+	if _, err := s.Init(ctx, "pg", "node1"); err != nil {
+		t.Fatalf("Init: %v", err)
+	}
+	// Slow reads make the racers read the same version before any writes.
+	srv.Faults().Add(localaws.Fault{Service: "dynamodb", Operation: "GetItem", Latency: 30 * time.Millisecond})
+	const racers = 16
+	now := time.Now()
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make([]error, racers)
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, errs[i] = s.AcquireLease(ctx, "pg", fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:failover:%02d", i), time.Minute, now)
+		}()
+	}
+	close(start)
+	wg.Wait()
+
+	rec, err := s.Get(ctx, "pg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	winners := 0
+	for i, err := range errs {
+		var held *store.ErrLeaseHeld
+		switch {
+		case err == nil:
+			winners++
+		case errors.As(err, &held):
+			if held.Holder != rec.Lease.Holder {
+				t.Errorf("racer %d was told %s holds the lease; the record says %s", i, held.Holder, rec.Lease.Holder)
+			}
+		default:
+			t.Errorf("racer %d: %v", i, err)
+		}
+	}
+	if winners != 1 || rec.Epoch != 2 {
+		t.Fatalf("%d winners, epoch %d; want exactly 1 winner and epoch 2", winners, rec.Epoch)
+	}
+	conflicts := 0
+	for _, c := range srv.Calls() {
+		if c.Operation == "PutItem" && c.ErrorCode == "ConditionalCheckFailedException" {
+			conflicts++
+		}
+	}
+	if conflicts == 0 {
+		t.Fatal("no conditional write lost: the racers did not race")
+	}
+}
+
+func TestLocalFailoverRecordLifecycle(t *testing.T) {
+	ctx := testCtx(t)
+	s, srv := localStore(t)
+	const exec = "arn:aws:states:us-east-1:123456789012:execution:failover:one"
+	if _, err := s.Init(ctx, "pg", "node1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Init(ctx, "pg", "node2"); err != nil {
+		t.Fatalf("second Init: %v", err)
+	}
+	t0 := time.Now()
+	if _, err := s.AcquireLease(ctx, "pg", exec, time.Minute, t0); err != nil {
+		t.Fatal(err)
+	}
+	entry := store.HistoryEntry{Action: store.ActionFailover, Outcome: store.OutcomeSucceeded, Reason: "primary lost",
+		StartedAt: t0, Steps: []string{"lease", "assess", "fence", "promote", "reroute", "verify"}}
+	rec, err := s.Commit(ctx, "pg", exec, "node2", entry)
+	if err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	srv.ResetCalls()
+	again, err := s.Commit(ctx, "pg", exec, "node2", entry)
+	if err != nil {
+		t.Fatalf("retried Commit: %v", err)
+	}
+	for _, c := range srv.Calls() {
+		if c.Operation != "GetItem" {
+			t.Errorf("retried Commit made a %s call", c.Operation)
+		}
+	}
+	got, err := s.Get(ctx, "pg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Primary != "node2" || got.Epoch != 2 || got.Lease != nil || len(got.History) != 1 || again.Version != rec.Version {
+		t.Fatalf("record after commit: %+v", got)
+	}
+	h := got.History[0]
+	if h.From != "node1" || h.To != "node2" || h.Execution != exec || !h.Committed || len(h.Steps) != 6 ||
+		!h.StartedAt.Equal(t0.UTC()) {
+		t.Fatalf("history entry %+v", h)
+	}
+	// The next failover may start. A late Release by the finished execution
+	// leaves it alone; a stranger may not release it.
+	const next = "arn:aws:states:us-east-1:123456789012:execution:failover:two"
+	if rec, err := s.AcquireLease(ctx, "pg", next, time.Minute, time.Now()); err != nil || rec.Epoch != 3 {
+		t.Fatalf("next acquisition: epoch %d, err %v", rec.Epoch, err)
+	}
+	if rec, err := s.Release(ctx, "pg", exec, store.HistoryEntry{Outcome: store.OutcomeFailed}); err != nil || !rec.HeldBy(next) {
+		t.Fatalf("late Release by the finished execution: err %v, lease %+v", err, rec.Lease)
+	}
+	var nh *store.ErrNotLeaseHolder
+	_, err = s.Release(ctx, "pg", "arn:aws:states:us-east-1:123456789012:execution:failover:stranger", store.HistoryEntry{})
+	if !errors.As(err, &nh) || nh.Holder != next {
+		t.Fatalf("Release by a stranger: err = %v, want *ErrNotLeaseHolder naming the holder", err)
+	}
+	if got, err := s.Get(ctx, "pg"); err != nil || !got.HeldBy(next) || len(got.History) != 1 {
+		t.Fatalf("record after the refused releases: %+v, %v", got, err)
+	}
+}
+
+func TestLocalMissingTable(t *testing.T) {
+	db, _ := localDynamoDB(t)
+	_, err := store.New(db, "no-such-table").AcquireLease(testCtx(t), "pg", "x", time.Minute, time.Now())
+	if !awsapi.IsNotFound(err) {
+		t.Fatalf("err = %v, want ResourceNotFoundException", err)
+	}
+}

@@ -1,0 +1,226 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/switchyard/switchyard/internal/awsapi"
+)
+
+// maxCASAttempts bounds how often a write re-reads after losing a race.
+const maxCASAttempts = 10
+
+// Store reads and writes cluster records in one DynamoDB table. It is safe
+// for concurrent use; concurrent writers, in this process or others, are
+// serialised by the conditional writes.
+type Store struct {
+	db    awsapi.DynamoDBAPI
+	table string
+	// Now is the clock for updatedAt and history timestamps; time.Now
+	// unless a test sets it. Lease expiry uses the time AcquireLease is
+	// given.
+	Now func() time.Time
+}
+
+// New returns a Store over table.
+func New(db awsapi.DynamoDBAPI, table string) *Store {
+	return &Store{db: db, table: table, Now: time.Now}
+}
+
+// Get returns the cluster's record, read with ConsistentRead. A missing
+// record is *ErrNoRecord.
+func (s *Store) Get(ctx context.Context, cluster string) (Record, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            key(cluster),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return Record{}, s.wrap("reading cluster record", cluster, err)
+	}
+	if len(out.Item) == 0 {
+		return Record{}, &ErrNoRecord{Cluster: cluster}
+	}
+	rec, err := unmarshal(out.Item)
+	if err != nil {
+		return Record{}, fmt.Errorf("cluster %q in table %s: %w", cluster, s.table, err)
+	}
+	return rec, nil
+}
+
+// Init creates the cluster's record with primary and epoch 1 if there is
+// none, and returns the record as it is afterwards. An existing record is
+// left as it is, whatever primary it names.
+func (s *Store) Init(ctx context.Context, cluster, primary string) (Record, error) {
+	if cluster == "" || primary == "" {
+		return Record{}, errors.New("initialising cluster record: cluster and primary must not be empty")
+	}
+	rec := Record{Cluster: cluster, Epoch: 1, Primary: primary, UpdatedAt: s.Now().UTC(), Version: 1}
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(s.table),
+		Item:                     marshal(rec),
+		ConditionExpression:      aws.String("attribute_not_exists(#c)"),
+		ExpressionAttributeNames: map[string]string{"#c": attrCluster},
+	})
+	switch {
+	case err == nil:
+		return rec, nil
+	case awsapi.IsConditionalCheckFailed(err):
+		return s.Get(ctx, cluster)
+	default:
+		return Record{}, s.wrap("creating cluster record", cluster, err)
+	}
+}
+
+// AcquireLease gives holder the lease until now+ttl. It succeeds when
+// nobody holds the lease, when the lease has expired, or when holder holds
+// it already (a retry by the same execution, which only renews the
+// expiry). A new holder bumps the epoch by one; the returned record carries
+// the epoch to fence with. An unexpired lease of another holder is
+// *ErrLeaseHeld.
+func (s *Store) AcquireLease(ctx context.Context, cluster, holder string, ttl time.Duration, now time.Time) (Record, error) {
+	if holder == "" || ttl <= 0 {
+		return Record{}, fmt.Errorf("acquiring lease on cluster %q: holder must not be empty and ttl must be positive", cluster)
+	}
+	return s.update(ctx, "acquiring lease", cluster, func(rec *Record) (bool, error) {
+		if rec.LeaseActive(now) && !rec.HeldBy(holder) {
+			return false, &ErrLeaseHeld{Cluster: cluster, Holder: rec.Lease.Holder, Expires: rec.Lease.Expires, Epoch: rec.Epoch}
+		}
+		if !rec.HeldBy(holder) {
+			rec.Epoch++
+		}
+		rec.Lease = &Lease{Holder: holder, Expires: now.Add(ttl).UTC().Truncate(time.Millisecond)}
+		return true, nil
+	})
+}
+
+// Commit finishes a failover or switchover: the lease holder makes
+// newPrimary the primary, appends entry to the history (Execution, Epoch,
+// Committed and a missing FinishedAt are filled in) and releases the lease.
+// The lease may have expired meanwhile as long as nobody else took it. A
+// retry after Commit took effect returns the record unchanged; a caller
+// that holds no lease and committed nothing is *ErrNotLeaseHolder.
+func (s *Store) Commit(ctx context.Context, cluster, holder, newPrimary string, entry HistoryEntry) (Record, error) {
+	if newPrimary == "" {
+		return Record{}, fmt.Errorf("committing cluster %q: new primary must not be empty", cluster)
+	}
+	return s.update(ctx, "committing new primary", cluster, func(rec *Record) (bool, error) {
+		if !rec.HeldBy(holder) {
+			if done := rec.entryOf(holder); done != nil && done.Committed && done.To == newPrimary {
+				return false, nil // this commit already happened
+			}
+			return false, s.notHolder(cluster, holder, *rec)
+		}
+		entry.Committed = true
+		entry.To = newPrimary
+		if entry.From == "" {
+			entry.From = rec.Primary
+		}
+		rec.Primary = newPrimary
+		s.finish(rec, holder, entry)
+		return true, nil
+	})
+}
+
+// Release ends a failover that did not change the primary: the lease
+// holder releases the lease and appends entry (with its outcome) to the
+// history. A retry after Release, or after Commit, by the same holder
+// returns the record unchanged; a caller that holds no lease and left no
+// history entry is *ErrNotLeaseHolder.
+func (s *Store) Release(ctx context.Context, cluster, holder string, entry HistoryEntry) (Record, error) {
+	return s.update(ctx, "releasing lease", cluster, func(rec *Record) (bool, error) {
+		if !rec.HeldBy(holder) {
+			if rec.entryOf(holder) != nil {
+				return false, nil // already finished
+			}
+			return false, s.notHolder(cluster, holder, *rec)
+		}
+		entry.Committed = false
+		s.finish(rec, holder, entry)
+		return true, nil
+	})
+}
+
+// finish appends entry for holder and releases the lease.
+func (s *Store) finish(rec *Record, holder string, entry HistoryEntry) {
+	entry.Execution = holder
+	if entry.Epoch == 0 {
+		entry.Epoch = rec.Epoch
+	}
+	if entry.FinishedAt.IsZero() {
+		entry.FinishedAt = s.Now().UTC()
+	}
+	if len(entry.Reason) > maxReasonLen {
+		entry.Reason = entry.Reason[:maxReasonLen]
+	}
+	rec.History = append(rec.History, entry)
+	if n := len(rec.History); n > MaxHistory {
+		rec.History = append([]HistoryEntry(nil), rec.History[n-MaxHistory:]...)
+	}
+	rec.Lease = nil
+}
+
+func (s *Store) notHolder(cluster, caller string, rec Record) error {
+	e := &ErrNotLeaseHolder{Cluster: cluster, Caller: caller}
+	if rec.Lease != nil {
+		e.Holder = rec.Lease.Holder
+	}
+	return e
+}
+
+// update runs a compare-and-swap loop: read the record, let change decide
+// and modify it, write it back conditioned on the version read. change
+// returns false to leave the record as it is (update then returns the
+// record read) or an error to give up.
+func (s *Store) update(ctx context.Context, what, cluster string, change func(*Record) (bool, error)) (Record, error) {
+	for attempt := 1; attempt <= maxCASAttempts; attempt++ {
+		rec, err := s.Get(ctx, cluster)
+		if err != nil {
+			return Record{}, err
+		}
+		read := rec.Version
+		next := rec
+		next.History = append([]HistoryEntry(nil), rec.History...)
+		write, err := change(&next)
+		if err != nil {
+			return Record{}, err
+		}
+		if !write {
+			return rec, nil
+		}
+		next.Version = read + 1
+		next.UpdatedAt = s.Now().UTC()
+		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:                 aws.String(s.table),
+			Item:                      marshal(next),
+			ConditionExpression:       aws.String("#v = :v"),
+			ExpressionAttributeNames:  map[string]string{"#v": attrVersion},
+			ExpressionAttributeValues: item{":v": num(read)},
+		})
+		switch {
+		case err == nil:
+			return next, nil
+		case awsapi.IsConditionalCheckFailed(err):
+			continue // somebody else wrote first: decide again on what they wrote
+		default:
+			return Record{}, s.wrap(what, cluster, err)
+		}
+	}
+	return Record{}, &ErrContended{Cluster: cluster, Attempts: maxCASAttempts}
+}
+
+func (s *Store) wrap(what, cluster string, err error) error {
+	switch {
+	case awsapi.IsNotFound(err):
+		return fmt.Errorf("%s of cluster %q: table %s does not exist: %w", what, cluster, s.table, err)
+	case awsapi.IsThrottle(err):
+		return fmt.Errorf("%s of cluster %q: throttled by DynamoDB after the SDK's retries: %w", what, cluster, err)
+	default:
+		return fmt.Errorf("%s of cluster %q in table %s: %w", what, cluster, s.table, err)
+	}
+}
