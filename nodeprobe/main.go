@@ -1,0 +1,114 @@
+// Command nodeprobe is Switchyard's node agent. It runs next to PostgreSQL
+// on each node of a cluster, checks the local server every second, restarts
+// it locally when it stops, and publishes heartbeats and WAL positions to
+// CloudWatch. The logic lives in internal/probe; this file only turns
+// flags, SWITCHYARD_* environment variables and a JSON config file into a
+// probe.Config and runs it until SIGTERM or SIGINT.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/spf13/cobra"
+
+	"github.com/switchyard/switchyard/internal/probe"
+)
+
+func main() {
+	if err := newCommand().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "nodeprobe:", err)
+		os.Exit(1)
+	}
+}
+
+func newCommand() *cobra.Command {
+	s := probe.DefaultSettings()
+	cmd := &cobra.Command{
+		Use:   "nodeprobe",
+		Short: "Switchyard node agent: PostgreSQL health, local recovery and CloudWatch heartbeats",
+		Long: `nodeprobe checks the local PostgreSQL at a fixed interval, restarts it locally
+(up to --restart-max times within --restart-window) when it stops, and publishes
+to CloudWatch: Heartbeat (1 healthy, 0 unhealthy) under {Cluster, Node} and
+{Cluster, Role}, PrimaryLSN on a primary and ReplayLagBytes on a standby.
+
+Every setting is a flag, an environment variable (shown in brackets) and a key
+of the JSON --config-file (the flag name in camelCase). Flags win over the
+environment, which wins over the file. AWS credentials, region and endpoint
+come from the usual AWS SDK chain (AWS_REGION, AWS_ENDPOINT_URL, the instance
+role); on EC2 the region is read from instance metadata when not set.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd.Context(), cmd)
+		},
+	}
+	s.BindFlags(cmd.Flags())
+	return cmd
+}
+
+func run(parent context.Context, cmd *cobra.Command) error {
+	ctx, stop := signal.NotifyContext(parent, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	s, err := probe.LoadSettings(cmd.Flags(), os.Getenv)
+	if err != nil {
+		return err
+	}
+	var (
+		md       probe.MetadataAPI // stays a nil interface when metadata is off
+		mdClient *imds.Client
+	)
+	if s.IMDS {
+		mdClient = probe.NewMetadataClient(s.IMDSEndpoint)
+		md = mdClient
+	}
+	// The node name comes from the cluster config by instance id only when
+	// not given; otherwise identity is informative and settings are checked
+	// before any metadata request.
+	var cfg probe.Config
+	var idErr error
+	if s.Node == "" && s.ClusterConfig != "" {
+		id, err := probe.ResolveIdentity(ctx, s.ExplicitIdentity(), md, s.IMDSTimeout)
+		if err != nil {
+			return fmt.Errorf("%w (without instance metadata, pass --node)", err)
+		}
+		if cfg, err = s.Config(id); err != nil {
+			return err
+		}
+	} else {
+		if cfg, err = s.Config(s.ExplicitIdentity()); err != nil {
+			return err
+		}
+		cfg.Identity, idErr = probe.ResolveIdentity(ctx, cfg.Identity, md, s.IMDSTimeout)
+	}
+	log, err := probe.NewLogger(os.Stderr, s.LogLevel, cfg.Cluster, cfg.Node)
+	if err != nil {
+		return err
+	}
+	if idErr != nil {
+		log.Warn("instance identity incomplete; continuing", "error", idErr)
+	}
+	var loadOpts []func(*config.LoadOptions) error
+	if mdClient != nil && os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
+		loadOpts = append(loadOpts, config.WithEC2IMDSRegion(func(o *config.UseEC2IMDSRegion) {
+			o.Client = mdClient
+		}))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	p, err := probe.New(cfg, probe.Deps{CloudWatch: cloudwatch.NewFromConfig(awsCfg), Logger: log})
+	if err != nil {
+		return err
+	}
+	return p.Run(ctx)
+}

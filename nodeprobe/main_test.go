@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/localaws"
+	"github.com/switchyard/switchyard/internal/localaws/cwsim"
+	"github.com/switchyard/switchyard/internal/probe"
+)
+
+func execute(ctx context.Context, args ...string) (string, error) {
+	cmd := newCommand()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	return out.String(), err
+}
+
+func TestBadSettingsFail(t *testing.T) {
+	t.Setenv("SWITCHYARD_CLUSTER", "")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--node", "n1", "--imds=false"}, "cluster name is empty"},
+		{[]string{"--cluster", "c", "--node", "n1", "--imds=false", "--interval", "0s"}, "interval must be positive"},
+		{[]string{"--cluster", "c", "--node", "n1", "--imds=false", "--flush-interval", "-1s"}, "flush interval must be positive"},
+		{[]string{"--cluster", "c", "--imds=false"}, "node name is empty"},
+		{[]string{"--interval", "often"}, "invalid argument"},
+		{[]string{"extra"}, "unknown command"},
+	} {
+		_, err := execute(context.Background(), c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: err = %v, want %q", c.args, err, c.want)
+		}
+	}
+}
+
+func TestHelpListsEverySetting(t *testing.T) {
+	out, err := execute(context.Background(), "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, flag := range []string{"cluster", "node", "dsn", "interval", "restart-command", "flush-interval", "namespace", "config-file"} {
+		if !strings.Contains(out, "--"+flag) || !strings.Contains(out, "$"+probe.EnvName(flag)) {
+			t.Errorf("--help does not explain --%s / $%s", flag, probe.EnvName(flag))
+		}
+	}
+}
+
+// TestRunPublishesToEmulator runs the whole command against the local AWS
+// emulator, with PostgreSQL unreachable: it must publish Heartbeat 0 and
+// stop cleanly when its context ends.
+func TestRunPublishesToEmulator(t *testing.T) {
+	srv := localaws.NewServer()
+	cw := cwsim.New(cwsim.Options{})
+	srv.Register(cw)
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	t.Setenv("AWS_ENDPOINT_URL", hs.URL)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDNODEPROBE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local-secret")
+	t.Setenv("SWITCHYARD_CLUSTER", "prod")
+
+	// A port with nothing listening.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().(*net.TCPAddr)
+	l.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := execute(ctx, "--node", "node1", "--imds=false", "--interval", "50ms", "--failure-threshold", "1",
+			"--flush-interval", "50ms", "--check-timeout", "1s", "--log-level", "error",
+			"--dsn", "host=127.0.0.1 port="+strconv.Itoa(addr.Port)+" user=postgres sslmode=disable")
+		done <- err
+	}()
+	metric := cwsim.Metric{Namespace: "Switchyard", Name: probe.MetricHeartbeat,
+		Dimensions: []cwsim.Dimension{{Name: "Cluster", Value: "prod"}, {Name: "Node", Value: "node1"}}}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		dps := cw.Datapoints(metric)
+		if len(dps) > 0 && dps[0].Maximum == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no Heartbeat 0 reached the emulator; datapoints %+v", dps)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("nodeprobe exited early: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("nodeprobe returned %v after its context ended", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("nodeprobe did not stop")
+	}
+}
