@@ -1,0 +1,257 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/switchyard/switchyard/internal/localstack"
+	"github.com/switchyard/switchyard/internal/pgnode"
+	"github.com/switchyard/switchyard/internal/pgharness"
+)
+
+// Options configure a run.
+type Options struct {
+	Stack localstack.Options
+	// Out receives the timeline (nil: discarded).
+	Out io.Writer
+	// Timeout bounds the whole failover (default 5 minutes).
+	Timeout time.Duration
+	// WriteInterval paces the client's writes (default 50 ms).
+	WriteInterval time.Duration
+	// After, when set, runs on the stack after a successful failover and
+	// before it is torn down (tests inspect the end state there).
+	After func(*localstack.Stack)
+}
+
+// Result is what a run measured. Phase durations are from the crash.
+type Result struct {
+	Crash          time.Time
+	AlarmAt        time.Time // heartbeat alarm went to ALARM
+	ExecutionStart time.Time
+	Steps          []Step // in order
+	RoutedAt       time.Time // overlay route observed on the new primary
+	FirstWriteAt   time.Time // first acknowledged write after the outage
+	ExecutionEnd   time.Time
+	Status         string
+	Executions     int
+	Acked          int
+	Missing        []int64
+	NewPrimary     string
+}
+
+// Step is one state of the execution with its duration.
+type Step struct {
+	Name       string
+	Start, End time.Time
+}
+
+// Recovery is the time from the crash to the first acknowledged write.
+func (r Result) Recovery() time.Duration { return r.FirstWriteAt.Sub(r.Crash) }
+
+// Run starts the local stack, kills the primary and follows the failover.
+// It returns an error when anything went wrong, including a lost write.
+func Run(ctx context.Context, opts Options) (res Result, err error) {
+	if opts.Out == nil {
+		opts.Out = io.Discard
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 5 * time.Minute
+	}
+	if opts.WriteInterval == 0 {
+		opts.WriteInterval = 50 * time.Millisecond
+	}
+	if opts.Stack.Log == nil {
+		opts.Stack.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	p := printer{out: opts.Out}
+	p.line("starting the local stack: AWS emulator, PostgreSQL pair (synchronous replication), node probes, alarm, rule and state machine from template.yaml")
+	stack, err := localstack.Start(ctx, opts.Stack)
+	if err != nil {
+		return res, err
+	}
+	defer stack.Close()
+	p.line("emulator at %s; client address (overlay IP %s) at %s; state machine %s", stack.Endpoint, localstack.OverlayCIDR, stack.ClientOverlay.Addr(), stack.StateMachineARN)
+	if err := stack.PrepareWriterTable(ctx); err != nil {
+		return res, fmt.Errorf("creating the client's table: %w", err)
+	}
+	w := stack.StartWriter(stack.ClientOverlay.Addr(), opts.WriteInterval)
+	defer w.Stop()
+	if err := stack.WaitSteady(ctx, 90*time.Second); err != nil {
+		return res, err
+	}
+	if err := waitFor(ctx, 30*time.Second, func() bool { return len(w.Stats().Acked) >= 20 }); err != nil {
+		return res, fmt.Errorf("waiting for heartbeats and the alarm to settle at OK: %w", err)
+	}
+	p.line("steady state: alarm %s is OK, client has %d acknowledged writes through the overlay IP", stack.AlarmName, len(w.Stats().Acked))
+
+	res.Crash = time.Now()
+	p.start = res.Crash
+	if err := stack.Crash("node1"); err != nil {
+		return res, err
+	}
+	p.event("primary node1 killed: PostgreSQL (SIGKILL) and its node probe")
+	fctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	if err := follow(fctx, stack, w, &res, &p); err != nil {
+		return res, err
+	}
+	stats := w.Stop()
+	res.Acked = len(stats.Acked)
+	if res.Missing, err = stack.MissingOn(ctx, res.NewPrimary, stats.Acked); err != nil {
+		return res, fmt.Errorf("checking acknowledged writes on %s: %w", res.NewPrimary, err)
+	}
+	p.line("")
+	p.line("time to recovery (crash → first acknowledged write): %s", res.Recovery().Round(time.Millisecond))
+	p.line("acknowledged writes: %d; missing on the new primary %s: %d", res.Acked, res.NewPrimary, len(res.Missing))
+	if err := res.check(stack); err != nil {
+		return res, err
+	}
+	if opts.After != nil {
+		opts.After(stack)
+	}
+	return res, nil
+}
+
+func (r Result) check(stack *localstack.Stack) error {
+	var errs []error
+	if r.Status != string(sfntypes.ExecutionStatusSucceeded) {
+		errs = append(errs, fmt.Errorf("execution ended %s", r.Status))
+	}
+	if r.Executions != 1 {
+		errs = append(errs, fmt.Errorf("%d executions started, want exactly 1", r.Executions))
+	}
+	if len(r.Missing) > 0 {
+		errs = append(errs, fmt.Errorf("%d acknowledged writes are missing on %s: %v", len(r.Missing), r.NewPrimary, r.Missing))
+	}
+	if st := stack.EC2.InstanceState(stack.Nodes["node1"].Instance.ID); st != "stopped" {
+		errs = append(errs, fmt.Errorf("node1's instance is %s, want stopped", st))
+	}
+	return errors.Join(errs...)
+}
+
+// follow watches the alarm, the execution and the client until the new
+// primary takes writes and the execution ended.
+func follow(ctx context.Context, stack *localstack.Stack, w *localstack.Writer, res *Result, p *printer) error {
+	seen := map[int64]bool{}
+	var execARN string
+	for {
+		if res.AlarmAt.IsZero() {
+			if st, ok := stack.CW.AlarmState(stack.AlarmName); ok && st.Value == "ALARM" {
+				res.AlarmAt = time.Now()
+				p.event("heartbeat alarm → ALARM (%s)", st.Reason)
+			}
+		}
+		execs := stack.SFN.Executions(stack.StateMachineARN)
+		res.Executions = len(execs)
+		if execARN == "" && len(execs) > 0 {
+			execARN = execs[0].ARN
+			res.ExecutionStart = execs[0].StartDate
+			p.event("execution %s started", execs[0].Name)
+		}
+		if execARN != "" {
+			if err := history(ctx, stack, execARN, seen, res, p); err != nil {
+				return err
+			}
+		}
+		if res.RoutedAt.IsZero() {
+			if n, err := stack.RoutedNode(); err == nil && n != "node1" {
+				res.RoutedAt, res.NewPrimary = time.Now(), n
+				p.event("overlay route %s now points at %s", localstack.OverlayCIDR, n)
+			}
+		}
+		if st := w.Stats(); res.FirstWriteAt.IsZero() && !st.Recovery.IsZero() && st.Recovery.After(res.Crash) {
+			res.FirstWriteAt = st.Recovery
+			p.eventAt(st.Recovery, "first acknowledged write through the overlay IP after %s of write outage", st.Outage.Round(time.Millisecond))
+		}
+		if info, ok := stack.SFN.Execution(execARN); ok && info.Status != "RUNNING" {
+			if err := history(ctx, stack, execARN, seen, res, p); err != nil {
+				return err
+			}
+			res.Status, res.ExecutionEnd = info.Status, info.StopDate
+			if info.Status != "SUCCEEDED" {
+				return fmt.Errorf("execution %s: %s: %s", info.Status, info.Error, info.Cause)
+			}
+			if !res.FirstWriteAt.IsZero() {
+				p.eventAt(info.StopDate, "execution %s", info.Status)
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("failover did not complete in time: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// history prints the state transitions not printed yet.
+func history(ctx context.Context, stack *localstack.Stack, arn string, seen map[int64]bool, res *Result, p *printer) error {
+	out, err := stack.Client("demo").SFN.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 1000})
+	if err != nil {
+		return fmt.Errorf("reading the execution history: %w", err)
+	}
+	for _, e := range out.Events {
+		if seen[e.Id] {
+			continue
+		}
+		seen[e.Id] = true
+		switch {
+		case e.StateEnteredEventDetails != nil && e.Type == sfntypes.HistoryEventTypeTaskStateEntered:
+			res.Steps = append(res.Steps, Step{Name: aws.ToString(e.StateEnteredEventDetails.Name), Start: aws.ToTime(e.Timestamp)})
+		case e.StateExitedEventDetails != nil && e.Type == sfntypes.HistoryEventTypeTaskStateExited:
+			name := aws.ToString(e.StateExitedEventDetails.Name)
+			for i := len(res.Steps) - 1; i >= 0; i-- {
+				if res.Steps[i].Name == name && res.Steps[i].End.IsZero() {
+					res.Steps[i].End = aws.ToTime(e.Timestamp)
+					p.eventAt(res.Steps[i].End, "step %-13s done in %s", name, res.Steps[i].End.Sub(res.Steps[i].Start).Round(time.Millisecond))
+				}
+			}
+		case e.LambdaFunctionFailedEventDetails != nil:
+			p.eventAt(aws.ToTime(e.Timestamp), "a task failed: %s: %s (the state machine decides whether to retry)",
+				aws.ToString(e.LambdaFunctionFailedEventDetails.Error), aws.ToString(e.LambdaFunctionFailedEventDetails.Cause))
+		}
+	}
+	return nil
+}
+
+func waitFor(ctx context.Context, limit time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not reached within %s", limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+type printer struct {
+	out   io.Writer
+	start time.Time
+}
+
+func (p *printer) line(format string, args ...any) { fmt.Fprintf(p.out, format+"\n", args...) }
+
+func (p *printer) event(format string, args ...any) { p.eventAt(time.Now(), format, args...) }
+
+func (p *printer) eventAt(t time.Time, format string, args ...any) {
+	fmt.Fprintf(p.out, "  +%7.3fs  %s\n", t.Sub(p.start).Seconds(), fmt.Sprintf(format, args...))
+}
+
+// compile-time use of packages the checks rely on.
+var (
+	_ = pgnode.RolePrimary
+	_ = pgharness.Superuser
+)

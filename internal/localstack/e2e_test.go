@@ -1,0 +1,129 @@
+package localstack_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchyard/switchyard/internal/demo"
+	"github.com/switchyard/switchyard/internal/localstack"
+	"github.com/switchyard/switchyard/internal/pgharness"
+	"github.com/switchyard/switchyard/internal/samtemplate"
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// TestAlarmDrivenFailover is the demo as a test: the primary dies, the
+// heartbeat alarm starts the state machine from template.yaml, and the
+// real handlers fence node1, promote node2 and move the overlay route,
+// while a client keeps writing through the overlay IP.
+func TestAlarmDrivenFailover(t *testing.T) {
+	ctx := context.Background()
+	var out strings.Builder
+	res, err := demo.Run(ctx, demo.Options{Out: &out, Stack: localstack.Options{Logf: t.Logf}, Timeout: 4 * time.Minute,
+		After: func(s *localstack.Stack) { assertFailedOver(t, s) }})
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Executions != 1 {
+		t.Errorf("executions = %d, want exactly 1", res.Executions)
+	}
+	if len(res.Missing) != 0 || res.Acked == 0 {
+		t.Errorf("acked %d, missing %v", res.Acked, res.Missing)
+	}
+}
+
+// TestManualFailoverFromConsoleInput starts the failover with the sample
+// console input events/manual-failover.json after the primary died.
+func TestManualFailoverFromConsoleInput(t *testing.T) {
+	ctx := context.Background()
+	s, err := localstack.Start(ctx, localstack.Options{Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// The alarm would start a second execution later; this test is about
+	// the manual path only.
+	for _, r := range s.Bus.Rules() {
+		s.Bus.RemoveRule(r)
+	}
+	input, err := os.ReadFile(filepath.Join(s.Options.RepoDir, "events", "manual-failover.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitSteady(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Crash("node1"); err != nil {
+		t.Fatal(err)
+	}
+	c := s.Client("operator")
+	out, err := c.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(s.StateMachineARN), Input: aws.String(string(input))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	status, err := s.SFN.WaitExecution(wctx, aws.ToString(out.ExecutionArn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != "SUCCEEDED" {
+		info, _ := s.SFN.Execution(aws.ToString(out.ExecutionArn))
+		t.Fatalf("execution %s: %s: %s", status, info.Error, info.Cause)
+	}
+	assertFailedOver(t, s)
+}
+
+// assertFailedOver checks the end state of a failover from node1 to node2
+// and that every AWS call each function made is allowed by its IAM policy
+// in template.yaml.
+func assertFailedOver(t *testing.T, s *localstack.Stack) {
+	t.Helper()
+	ctx := context.Background()
+	node1, node2 := s.Nodes["node1"], s.Nodes["node2"]
+	for rt, target := range s.EC2.RouteTargets(localstack.OverlayCIDR) {
+		if target != node2.ENI {
+			t.Errorf("route table %s sends %s to %s, want node2's ENI %s", rt, localstack.OverlayCIDR, target, node2.ENI)
+		}
+	}
+	if st := s.EC2.InstanceState(node1.Instance.ID); st != "stopped" {
+		t.Errorf("node1's instance is %s, want stopped", st)
+	}
+	conn, err := pgx.Connect(ctx, node2.PG.DSN(localstack.DatabaseName, pgharness.Superuser))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var inRecovery bool
+	if err := conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&inRecovery); err != nil || inRecovery {
+		t.Errorf("node2 in recovery = %v (%v), want promoted", inRecovery, err)
+	}
+	rec, err := store.New(s.Client("test").DynamoDB, s.Config.Table).Get(ctx, s.Config.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Primary != "node2" || rec.Lease != nil {
+		t.Errorf("cluster record: primary %s, lease %+v; want node2 and no lease", rec.Primary, rec.Lease)
+	}
+	app, err := samtemplate.Load(filepath.Join(s.Options.RepoDir, "template.yaml"), s.TemplateParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range s.Server.Calls() {
+		if _, isFunction := app.Functions[call.AccessKeyID]; !isFunction {
+			continue
+		}
+		action := samtemplate.IAMAction(call.Service, call.Operation)
+		if !app.Allows(call.AccessKeyID, action) {
+			t.Errorf("%s called %s, which its IAM policy in template.yaml does not allow", call.AccessKeyID, action)
+		}
+	}
+}

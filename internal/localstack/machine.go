@@ -1,0 +1,179 @@
+package localstack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/switchyard/switchyard/internal/asl"
+	"github.com/switchyard/switchyard/internal/failover"
+	"github.com/switchyard/switchyard/internal/localaws/ddbsim"
+	"github.com/switchyard/switchyard/internal/samtemplate"
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// TemplateParams are the template.yaml parameters of the local cluster.
+func (s *Stack) TemplateParams() map[string]string {
+	n1, n2 := s.Nodes[s.Pair.Primary.Name], s.Nodes[s.Pair.Standby.Name]
+	p := map[string]string{
+		"ClusterName":     s.Config.Name,
+		"Node1Name":       n1.Name,
+		"Node1InstanceId": n1.Instance.ID, "Node1EniId": n1.ENI, "Node1PrivateIp": n1.Instance.PrivateIP,
+		"Node1AvailabilityZone": s.Config.Nodes[0].AvailabilityZone,
+		"Node2Name":             n2.Name,
+		"Node2InstanceId":       n2.Instance.ID, "Node2EniId": n2.ENI, "Node2PrivateIp": n2.Instance.PrivateIP,
+		"Node2AvailabilityZone": s.Config.Nodes[1].AvailabilityZone,
+		"DatabaseName":          DatabaseName,
+		"DatabaseSecretArn":     SecretName,
+		"OverlayCidr":           OverlayCIDR,
+		"OverlayVpcIds":         strings.Join(s.Config.Routing.OverlayIP.VPCIDs, ","),
+		"ClientEndpoint":        s.Config.Routing.ClientEndpoint,
+		"LambdaSubnetIds":       s.Topology.Subnets[0].ID,
+		"LambdaSecurityGroupIds": func() string {
+			if len(s.Topology.SecurityGroups) > 0 {
+				return s.Topology.SecurityGroups[0].ID
+			}
+			return "sg-00000000000000000"
+		}(),
+	}
+	for k, v := range s.Options.TemplateParams {
+		p[k] = v
+	}
+	return p
+}
+
+// deployTemplate does locally what `sam deploy` does: create the table,
+// the heartbeat alarm, the state machine and its EventBridge rule, all
+// from template.yaml.
+func (s *Stack) deployTemplate(ctx context.Context) error {
+	app, err := samtemplate.Load(filepath.Join(s.Options.RepoDir, "template.yaml"), s.TemplateParams())
+	if err != nil {
+		return err
+	}
+	if err := s.DynamoDB.CreateTable(ddbTable(s.Config.Table)); err != nil {
+		return fmt.Errorf("creating table %s: %w", s.Config.Table, err)
+	}
+	if err := s.registerHandlers(app); err != nil {
+		return err
+	}
+	setup := s.client("cloudformation")
+	for _, a := range app.Alarms {
+		in := &cloudwatch.PutMetricAlarmInput{
+			AlarmName: aws.String(a.AlarmName), Namespace: aws.String(a.Namespace), MetricName: aws.String(a.MetricName),
+			Statistic: cwtypes.Statistic(a.Statistic), Period: aws.Int32(a.Period), EvaluationPeriods: aws.Int32(a.EvaluationPeriods),
+			DatapointsToAlarm: aws.Int32(a.DatapointsToAlarm), Threshold: aws.Float64(a.Threshold),
+			ComparisonOperator: cwtypes.ComparisonOperator(a.ComparisonOperator), TreatMissingData: aws.String(a.TreatMissingData),
+		}
+		for _, d := range a.Dimensions {
+			in.Dimensions = append(in.Dimensions, cwtypes.Dimension{Name: aws.String(d.Name), Value: aws.String(d.Value)})
+		}
+		if _, err := setup.CloudWatch.PutMetricAlarm(ctx, in); err != nil {
+			return fmt.Errorf("alarm %s: %w", a.AlarmName, err)
+		}
+		s.AlarmName = a.AlarmName
+	}
+	sm := app.StateMachine
+	out, err := setup.SFN.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String(sm.Name), Definition: aws.String(string(sm.Definition)),
+		RoleArn: aws.String(fmt.Sprintf("arn:aws:iam::%s:role/%s-statemachine", s.Topology.AccountID, sm.Name)),
+	})
+	if err != nil {
+		return fmt.Errorf("state machine %s: %w", sm.Name, err)
+	}
+	s.StateMachineARN = aws.ToString(out.StateMachineArn)
+	for _, r := range sm.EventRules {
+		arn := s.StateMachineARN
+		if err := s.Bus.PutRule(r.Name, r.Pattern, func(ctx context.Context, event []byte) error {
+			_, err := s.SFN.Start(ctx, arn, "", event)
+			return err
+		}); err != nil {
+			return fmt.Errorf("rule %s: %w", r.Name, err)
+		}
+	}
+	return nil
+}
+
+// registerHandlers maps each function's ARN to the real handler, invoked
+// through aws-lambda-go's JSON contract exactly as the Lambda runtime does.
+func (s *Stack) registerHandlers(app *samtemplate.App) error {
+	s.tasks = map[string]asl.TaskFunc{}
+	var missing []string
+	for id := range app.Functions {
+		arn, ok := app.StateMachine.Substitutions[id+"Arn"]
+		if !ok {
+			missing = append(missing, id)
+			continue
+		}
+		h := s.handlerFor(id)
+		if h == nil {
+			return fmt.Errorf("template function %s has no handler in the local stack", id)
+		}
+		handler := lambda.NewHandler(h)
+		s.tasks[arn] = func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
+			out, err := handler.Invoke(ctx, input)
+			return out, err
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return fmt.Errorf("functions without a DefinitionSubstitution: %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func (s *Stack) handlerFor(logicalID string) any {
+	d := s.deps(logicalID)
+	switch logicalID {
+	case "IntakeFunction":
+		return (&failover.Intake{Config: s.Config}).Handle
+	case "LeaseFunction":
+		return (&failover.LeaseStep{Deps: d}).Handle
+	case "AssessFunction":
+		return (&failover.AssessStep{Deps: d}).Handle
+	case "FenceFunction":
+		return (&failover.FenceStep{Deps: d}).Handle
+	case "PromoteFunction":
+		return (&failover.PromoteStep{Deps: d}).Handle
+	case "RerouteFunction":
+		return (&failover.RerouteStep{Deps: d}).Handle
+	case "VerifyFunction":
+		return (&failover.VerifyStep{Deps: d}).Handle
+	case "RecordFunction":
+		return (&failover.RecordStep{Deps: d}).Handle
+	case "ReportFunction":
+		return (&failover.ReportStep{Deps: d}).Handle
+	}
+	return nil
+}
+
+// deps gives a function its own clients: the access key id is the
+// function's logical id, so the call log shows who called what.
+func (s *Stack) deps(logicalID string) *failover.Deps {
+	c := s.client(logicalID)
+	d := failover.NewDeps(s.Config, c)
+	d.Store = store.New(c.DynamoDB, s.Config.Table)
+	d.Log = s.log.With("function", logicalID)
+	d.PollInterval = 200 * time.Millisecond
+	return d
+}
+
+func (s *Stack) resolveTask(resource string) (asl.TaskFunc, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.tasks[resource]
+	return f, ok
+}
+
+func ddbTable(name string) ddbsim.TableSpec {
+	return ddbsim.TableSpec{Name: name, HashKey: "cluster", HashKeyType: "S"}
+}

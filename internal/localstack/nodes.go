@@ -1,0 +1,241 @@
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchyard/switchyard/internal/dataplane"
+	"github.com/switchyard/switchyard/internal/localaws"
+	"github.com/switchyard/switchyard/internal/pgharness"
+	"github.com/switchyard/switchyard/internal/probe"
+)
+
+// Credentials of the role the failover functions log in with; the stack
+// keeps them in the emulated Secrets Manager under SecretName.
+const (
+	SecretName   = "switchyard/pg"
+	FunctionUser = "switchyard"
+	functionPass = "local-only-password"
+	DatabaseName = "app"
+)
+
+// Node is one emulated instance and the processes that run on it.
+type Node struct {
+	Name     string
+	Instance localaws.Instance
+	ENI      string
+	PG       *pgharness.Node
+	// FunctionLink is the path from the Lambdas (inside the VPC) to this
+	// node's PostgreSQL; ProbeLink the path from the node's own probe.
+	FunctionLink, ProbeLink *dataplane.Link
+
+	mu          sync.Mutex
+	probe       *probe.Probe
+	stopProbe   context.CancelFunc
+	probeDone   chan struct{}
+	powerFailed bool
+}
+
+func (s *Stack) startDatabase(ctx context.Context) error {
+	var replication *dataplane.Link
+	pair, err := pgharness.StartPair(ctx, pgharness.PairOptions{
+		Sync: !s.Options.Async, Database: DatabaseName, Logf: s.Options.Logf,
+		ReplicationAddr: func(primary *pgharness.Node) string {
+			l, err := dataplane.NewLink("replication", primary.Addr(), dataplane.WithLogger(s.log))
+			if err != nil {
+				return primary.Addr()
+			}
+			replication = l
+			return l.Addr()
+		},
+	})
+	if replication != nil {
+		s.onClose(replication.Close)
+	}
+	if err != nil {
+		return err
+	}
+	s.Pair = pair
+	s.onClose(pair.Close)
+	if err := s.createFunctionRole(ctx); err != nil {
+		return err
+	}
+	for _, pg := range []*pgharness.Node{pair.Primary, pair.Standby} {
+		inst, ok := s.instanceNamed(pg.Name)
+		if !ok {
+			return fmt.Errorf("the reference topology has no instance named %s", pg.Name)
+		}
+		n := &Node{Name: pg.Name, Instance: inst, ENI: inst.NetworkInterfaceID, PG: pg}
+		if n.FunctionLink, err = dataplane.NewLink("functions->"+pg.Name, pg.Addr(), dataplane.WithLogger(s.log)); err != nil {
+			return err
+		}
+		s.onClose(n.FunctionLink.Close)
+		if n.ProbeLink, err = dataplane.NewLink("probe->"+pg.Name, pg.Addr(), dataplane.WithLogger(s.log)); err != nil {
+			return err
+		}
+		s.onClose(n.ProbeLink.Close)
+		s.Nodes[pg.Name] = n
+	}
+	return nil
+}
+
+// createFunctionRole creates the least-privileged login the functions use:
+// monitoring views, pg_promote, CHECKPOINT, and the verification table.
+func (s *Stack) createFunctionRole(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, s.Pair.Primary.DSN(DatabaseName, pgharness.Superuser))
+	if err != nil {
+		return fmt.Errorf("connecting as superuser: %w", err)
+	}
+	defer conn.Close(ctx)
+	for _, stmt := range []string{
+		`CREATE ROLE ` + FunctionUser + ` LOGIN PASSWORD '` + functionPass + `' IN ROLE pg_monitor, pg_checkpoint`,
+		`GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO ` + FunctionUser,
+		`GRANT CREATE, USAGE ON SCHEMA public TO ` + FunctionUser,
+	} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("%s: %w", stmt, err)
+		}
+	}
+	s.Secrets.PutSecret(SecretName, fmt.Sprintf(`{"username":%q,"password":%q}`, FunctionUser, functionPass))
+	return nil
+}
+
+func (s *Stack) instanceNamed(name string) (localaws.Instance, bool) {
+	for _, i := range s.Topology.Instances {
+		if i.Name == name || i.Tags["Name"] == name {
+			return i, true
+		}
+	}
+	return localaws.Instance{}, false
+}
+
+func (s *Stack) nodeOfInstance(id string) *Node {
+	for _, n := range s.Nodes {
+		if n.Instance.ID == id {
+			return n
+		}
+	}
+	return nil
+}
+
+func (s *Stack) nodeOfENI(eni string) *Node {
+	for _, n := range s.Nodes {
+		if n.ENI == eni {
+			return n
+		}
+	}
+	return nil
+}
+
+func (s *Stack) startProbes() error {
+	for _, n := range s.Nodes {
+		if err := s.startProbe(n); err != nil {
+			return err
+		}
+	}
+	s.onClose(func() error {
+		for _, n := range s.Nodes {
+			n.StopProbe()
+		}
+		return nil
+	})
+	return nil
+}
+
+func (s *Stack) startProbe(n *Node) error {
+	dsn := fmt.Sprintf("host=127.0.0.1 port=%s user=%s password=%s dbname=%s sslmode=disable",
+		portOf(n.ProbeLink.Addr()), FunctionUser, functionPass, DatabaseName)
+	p, err := probe.New(probe.Config{
+		Cluster: s.Config.Name, Node: n.Name, DSN: dsn,
+		Interval: s.Options.ProbeInterval, CheckTimeout: s.Options.ProbeInterval,
+		Recovery: probe.RecoveryPolicy{FailureThreshold: 2},
+		Publish: probe.PublisherConfig{Namespace: s.Config.Detection.Namespace, FlushInterval: 2 * time.Second,
+			Bucket: time.Second, MaxBuffered: 10000, MaxBackoff: 5 * time.Second, CallTimeout: 5 * time.Second, ShutdownTimeout: time.Second},
+		Identity: probe.Identity{InstanceID: n.Instance.ID, PrivateIP: n.Instance.PrivateIP},
+	}, probe.Deps{CloudWatch: s.client("probe-" + n.Name).CloudWatch, Logger: s.log.With("component", "nodeprobe", "node", n.Name)})
+	if err != nil {
+		return fmt.Errorf("probe of %s: %w", n.Name, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	n.mu.Lock()
+	n.probe, n.stopProbe, n.probeDone = p, cancel, done
+	n.mu.Unlock()
+	go func() {
+		defer close(done)
+		if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("node probe ended", "node", n.Name, "err", err)
+		}
+	}()
+	return nil
+}
+
+// Probe returns the node's probe (nil once stopped).
+func (n *Node) Probe() *probe.Probe {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.probe
+}
+
+// StopProbe stops the node's probe and waits for it to end.
+func (n *Node) StopProbe() {
+	n.mu.Lock()
+	cancel, done := n.stopProbe, n.probeDone
+	n.stopProbe, n.probe = nil, nil
+	n.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+// Crash kills the node's PostgreSQL and its probe at once, as a host that
+// lost power or a PostgreSQL that died with its agent would look. The
+// emulated instance stays "running": only the processes are gone.
+func (s *Stack) Crash(name string) error {
+	n, ok := s.Nodes[name]
+	if !ok {
+		return fmt.Errorf("no node %q", name)
+	}
+	n.StopProbe()
+	if err := n.PG.Kill(); err != nil && !errors.Is(err, pgharness.ErrNotRunning) {
+		return fmt.Errorf("killing %s's PostgreSQL: %w", name, err)
+	}
+	return nil
+}
+
+// instanceStateChanged is the emulated hypervisor: a stopping instance
+// loses its processes and every connection to it.
+func (s *Stack) instanceStateChanged(instanceID, state string) {
+	n := s.nodeOfInstance(instanceID)
+	if n == nil {
+		return
+	}
+	s.log.Info("instance state changed", "instance", instanceID, "node", n.Name, "state", state)
+	switch state {
+	case "stopping", "stopped", "shutting-down", "terminated":
+		n.mu.Lock()
+		already := n.powerFailed
+		n.powerFailed = true
+		n.mu.Unlock()
+		if already {
+			return
+		}
+		go func() {
+			n.StopProbe()
+			_ = n.PG.Kill()
+			n.FunctionLink.Cut(dataplane.Refuse)
+			n.ProbeLink.Cut(dataplane.Refuse)
+			for _, f := range []*dataplane.Forwarder{s.ClientOverlay, s.ClientEIP, s.ClientDNS} {
+				if f != nil {
+					f.CutConnectionsTo(n.PG.Addr())
+				}
+			}
+		}()
+	}
+}

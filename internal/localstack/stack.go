@@ -1,0 +1,246 @@
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/asl"
+	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/cluster"
+	"github.com/switchyard/switchyard/internal/dataplane"
+	"github.com/switchyard/switchyard/internal/localaws"
+	"github.com/switchyard/switchyard/internal/localaws/cwsim"
+	"github.com/switchyard/switchyard/internal/localaws/ddbsim"
+	"github.com/switchyard/switchyard/internal/localaws/ec2sim"
+	"github.com/switchyard/switchyard/internal/localaws/eventbus"
+	"github.com/switchyard/switchyard/internal/localaws/route53sim"
+	"github.com/switchyard/switchyard/internal/localaws/sfnsim"
+	"github.com/switchyard/switchyard/internal/localaws/smsim"
+	"github.com/switchyard/switchyard/internal/pgharness"
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// Options configure a Stack. The zero value is the demo: a synchronous
+// pair in the reference network, with the template's default alarm.
+type Options struct {
+	// RepoDir is the Switchyard checkout (default: found from the working
+	// directory).
+	RepoDir string
+	// Async makes replication asynchronous (default synchronous).
+	Async bool
+	// ClusterName defaults to "demo".
+	ClusterName string
+	// TemplateParams override template.yaml parameters (e.g.
+	// HeartbeatEvaluationPeriods).
+	TemplateParams map[string]string
+	// StopDelay is how long an emulated instance takes from stopping to
+	// stopped (default 2 s; AWS takes tens of seconds).
+	StopDelay time.Duration
+	// ProbeInterval is the node probes' check interval (default 1 s).
+	ProbeInterval time.Duration
+	// Log receives the stack's and the handlers' structured logs (default:
+	// discarded).
+	Log *slog.Logger
+	// Logf receives progress lines of the PostgreSQL harness.
+	Logf func(format string, args ...any)
+}
+
+// Stack is a running local stack. Close stops everything it started.
+type Stack struct {
+	Options  Options
+	Topology *localaws.Topology
+	Config   *cluster.Config
+
+	Server   *localaws.Server
+	Endpoint string // http://127.0.0.1:port of the emulator
+	EC2      *ec2sim.Service
+	Route53  *route53sim.Service
+	CW       *cwsim.Service
+	SFN      *sfnsim.Service
+	DynamoDB *ddbsim.Service
+	Secrets  *smsim.Service
+	Bus      *eventbus.Bus
+
+	Pair  *pgharness.Pair
+	Nodes map[string]*Node // by node name
+
+	// ClientOverlay forwards the overlay IP as seen from the client subnet
+	// A2; ClientEIP the Elastic IP; ClientDNS the DNS name.
+	ClientOverlay, ClientEIP, ClientDNS *dataplane.Forwarder
+
+	StateMachineARN string
+	AlarmName       string
+
+	tasks   map[string]asl.TaskFunc
+	log     *slog.Logger
+	httpSrv *http.Server
+	mu      sync.Mutex
+	closers []func() error
+}
+
+// Start brings the whole stack up. On error it tears down what it started.
+func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
+	opts, err = opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{Options: opts, Nodes: map[string]*Node{}, log: opts.Log}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if s.Topology, err = localaws.LoadTopology(filepath.Join(opts.RepoDir, "testdata", "topology", "reference.yaml")); err != nil {
+		return nil, err
+	}
+	if err = s.startEmulator(); err != nil {
+		return nil, fmt.Errorf("starting the AWS emulator: %w", err)
+	}
+	if err = s.startDatabase(ctx); err != nil {
+		return nil, fmt.Errorf("starting PostgreSQL: %w", err)
+	}
+	if err = s.startDataPlane(); err != nil {
+		return nil, fmt.Errorf("starting the data plane: %w", err)
+	}
+	if s.Config, err = s.clusterConfig(); err != nil {
+		return nil, err
+	}
+	if err = s.deployTemplate(ctx); err != nil {
+		return nil, fmt.Errorf("creating alarm, rule and state machine from template.yaml: %w", err)
+	}
+	if _, err = store.New(s.client("setup").DynamoDB, s.Config.Table).Init(ctx, s.Config.Name, s.Config.Nodes[0].Name); err != nil {
+		return nil, fmt.Errorf("creating the cluster record: %w", err)
+	}
+	if err = s.startProbes(); err != nil {
+		return nil, fmt.Errorf("starting node probes: %w", err)
+	}
+	return s, nil
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.RepoDir == "" {
+		dir, err := FindRepo(".")
+		if err != nil {
+			return o, err
+		}
+		o.RepoDir = dir
+	}
+	if o.ClusterName == "" {
+		o.ClusterName = "demo"
+	}
+	if o.StopDelay == 0 {
+		o.StopDelay = 2 * time.Second
+	}
+	if o.ProbeInterval == 0 {
+		o.ProbeInterval = time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return o, nil
+}
+
+func (s *Stack) onClose(fn func() error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closers = append(s.closers, fn)
+}
+
+// Close stops probes, PostgreSQL, the data plane and the emulator, in the
+// reverse order of their start.
+func (s *Stack) Close() error {
+	s.mu.Lock()
+	closers := s.closers
+	s.closers = nil
+	s.mu.Unlock()
+	var errs []error
+	for i := len(closers) - 1; i >= 0; i-- {
+		if err := closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Stack) startEmulator() error {
+	t := s.Topology
+	var err error
+	s.Server = localaws.NewServer()
+	s.EC2 = ec2sim.New(t)
+	s.EC2.SetStopDelay(s.Options.StopDelay)
+	if s.Route53, err = route53sim.New(t); err != nil {
+		return err
+	}
+	s.Route53.SetPropagationDelay(200 * time.Millisecond)
+	if s.Secrets, err = smsim.New(t); err != nil {
+		return err
+	}
+	s.DynamoDB = ddbsim.New(ddbsim.Options{Region: t.Region, AccountID: t.AccountID})
+	s.Bus = eventbus.New(eventbus.Options{})
+	s.onClose(func() error { s.Bus.Close(); return nil })
+	s.CW = cwsim.New(cwsim.Options{Region: t.Region, AccountID: t.AccountID, Publisher: s.Bus, EvaluationInterval: time.Second})
+	s.SFN = sfnsim.New(sfnsim.Options{Region: t.Region, AccountID: t.AccountID, Tasks: s.resolveTask})
+	s.onClose(func() error { s.SFN.Close(); return nil })
+	for _, svc := range []localaws.Service{s.EC2, s.Route53, s.Secrets, s.DynamoDB, s.CW, s.SFN} {
+		s.Server.Register(svc)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	s.Endpoint = "http://" + ln.Addr().String()
+	s.httpSrv = &http.Server{Handler: s.Server, ReadHeaderTimeout: 10 * time.Second}
+	go s.httpSrv.Serve(ln) //nolint:errcheck // ends with Close
+	s.onClose(func() error { return s.httpSrv.Close() })
+	s.CW.Start()
+	s.onClose(func() error { s.CW.Stop(); return nil })
+	s.EC2.OnInstanceState(s.instanceStateChanged)
+	return nil
+}
+
+// client returns SDK clients that reach the emulator as the given caller:
+// the access key id is the caller's name, so the call log tells callers
+// (each function, each probe) apart.
+func (s *Stack) client(caller string) *awsapi.Clients {
+	c, err := awsapi.NewClients(context.Background(), awsapi.LocalConfig(s.Endpoint, s.Topology.Region, caller)...)
+	if err != nil {
+		panic(fmt.Sprintf("building local clients cannot fail: %v", err)) // static config only
+	}
+	return c
+}
+
+// Client returns SDK clients for a caller outside the stack (the CLI, tests).
+func (s *Stack) Client(caller string) *awsapi.Clients { return s.client(caller) }
+
+// WaitSteady waits until the cluster is in its normal state: the heartbeat
+// alarm is OK and the primary has published its WAL position, so a failure
+// from now on has the evidence Assess needs.
+func (s *Stack) WaitSteady(ctx context.Context, limit time.Duration) error {
+	primary := s.Config.Nodes[0].Name
+	lsn := cwsim.Metric{Namespace: s.Config.Detection.Namespace, Name: "PrimaryLSN",
+		Dimensions: []cwsim.Dimension{{Name: "Cluster", Value: s.Config.Name}, {Name: "Node", Value: primary}}}
+	deadline := time.Now().Add(limit)
+	for {
+		st, ok := s.CW.AlarmState(s.AlarmName)
+		if ok && st.Value == cwsim.StateOK && len(s.CW.Datapoints(lsn)) > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cluster not steady after %s: alarm %s is %q, %d PrimaryLSN datapoints of %s",
+				limit, s.AlarmName, st.Value, len(s.CW.Datapoints(lsn)), primary)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
