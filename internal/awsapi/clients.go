@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Clients bundles one real SDK client per service.
@@ -57,6 +58,9 @@ func LocalConfig(endpoint, region, accessKeyID string) []func(*config.LoadOption
 	return []func(*config.LoadOptions) error{
 		config.WithRegion(region),
 		config.WithBaseEndpoint(endpoint),
+		// The local stack cuts connections on purpose (fencing, partitions);
+		// the SDK's warnings about unread bodies would only be noise.
+		config.WithLogger(logging.Nop{}),
 		config.WithCredentialsProvider(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: "local-secret", Source: "switchyard-local"}, nil
 		})),

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/switchyard/switchyard/internal/localaws/sfnsim"
 	"github.com/switchyard/switchyard/internal/localstack"
 	"github.com/switchyard/switchyard/internal/pgnode"
 	"github.com/switchyard/switchyard/internal/pgharness"
@@ -92,6 +93,9 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 	}
 	p.line("steady state: alarm %s is OK, client has %d acknowledged writes through the overlay IP", stack.AlarmName, len(w.Stats().Acked))
 
+	if n := len(stack.SFN.Executions(stack.StateMachineARN)); n > 0 {
+		return res, fmt.Errorf("%d executions started before the primary was killed: a false alarm", n)
+	}
 	res.Crash = time.Now()
 	p.start = res.Crash
 	if err := stack.Crash("node1"); err != nil {
@@ -149,12 +153,17 @@ func follow(ctx context.Context, stack *localstack.Stack, w *localstack.Writer, 
 				p.event("heartbeat alarm → ALARM (%s)", st.Reason)
 			}
 		}
-		execs := stack.SFN.Executions(stack.StateMachineARN)
+		var execs []sfnsim.ExecutionInfo
+		for _, e := range stack.SFN.Executions(stack.StateMachineARN) {
+			if !e.StartDate.Before(res.Crash) {
+				execs = append(execs, e)
+			}
+		}
 		res.Executions = len(execs)
 		if execARN == "" && len(execs) > 0 {
 			execARN = execs[0].ARN
 			res.ExecutionStart = execs[0].StartDate
-			p.event("execution %s started", execs[0].Name)
+			p.eventAt(execs[0].StartDate, "execution %s started", execs[0].Name)
 		}
 		if execARN != "" {
 			if err := history(ctx, stack, execARN, seen, res, p); err != nil {

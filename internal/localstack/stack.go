@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -113,14 +114,21 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if s.Config, err = s.clusterConfig(); err != nil {
 		return nil, err
 	}
+	// As in a real installation, the node probes run before the stack is
+	// deployed: an alarm created before any heartbeat exists would go to
+	// ALARM at once (missing data is breaching) and start a needless
+	// execution.
+	if err = s.startProbes(); err != nil {
+		return nil, fmt.Errorf("starting node probes: %w", err)
+	}
+	if err = s.waitFirstHeartbeat(ctx, 30*time.Second); err != nil {
+		return nil, err
+	}
 	if err = s.deployTemplate(ctx); err != nil {
 		return nil, fmt.Errorf("creating alarm, rule and state machine from template.yaml: %w", err)
 	}
 	if _, err = store.New(s.client("setup").DynamoDB, s.Config.Table).Init(ctx, s.Config.Name, s.Config.Nodes[0].Name); err != nil {
 		return nil, fmt.Errorf("creating the cluster record: %w", err)
-	}
-	if err = s.startProbes(); err != nil {
-		return nil, fmt.Errorf("starting node probes: %w", err)
 	}
 	return s, nil
 }
@@ -243,4 +251,33 @@ func (s *Stack) WaitSteady(ctx context.Context, limit time.Duration) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+func (s *Stack) waitFirstHeartbeat(ctx context.Context, limit time.Duration) error {
+	beat := cwsim.Metric{Namespace: s.Config.Detection.Namespace, Name: "Heartbeat",
+		Dimensions: []cwsim.Dimension{{Name: "Cluster", Value: s.Config.Name}, {Name: "Role", Value: "primary"}}}
+	// The alarm evaluates complete periods only: heartbeats must cover one
+	// whole period before it is created, or it starts out breaching.
+	period := 10 * time.Second
+	if v, ok := s.Options.TemplateParams["HeartbeatPeriodSeconds"]; ok {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			period = time.Duration(n) * time.Second
+		}
+	}
+	covered := func() bool {
+		dps := s.CW.Datapoints(beat)
+		return len(dps) > 0 && time.Since(dps[0].Timestamp) > period+2*time.Second
+	}
+	deadline := time.Now().Add(limit + period)
+	for !covered() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the primary's heartbeats did not cover one alarm period (%s) within %s", period, limit+period)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
 }
