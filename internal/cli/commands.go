@@ -12,4 +12,5 @@ var commands = []func(*app) *cobra.Command{
 	newHistoryCommand,
 	newValidateCommand,
 	newLocalCommand,
+	newDemoCommand,
 }

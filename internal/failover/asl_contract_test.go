@@ -62,9 +62,15 @@ var aslTasks = []aslTask{
 	{"${VerifyFunctionArn}", (&VerifyStep{}).Handle, "$.verify"},
 	{"${RecordFunctionArn}", (&RecordStep{}).Handle, "$.record"},
 	{"${ReportFunctionArn}", (&ReportStep{}).Handle, "$.report"},
+	{"${RearmFunctionArn}", (&RearmStep{}).Handle, "$.rearm"},
 }
 
-const reportResource = "${ReportFunctionArn}"
+const (
+	reportResource = "${ReportFunctionArn}"
+	// rearmResource runs after the lease was released, on the paths that
+	// end without a failover; its failure must not turn them into failures.
+	rearmResource = "${RearmFunctionArn}"
+)
 
 // handlerErrorNames are the errorType names of every error type the
 // handlers return, as Lambda reports them.
@@ -242,6 +248,12 @@ func TestASLTasksWriteTheirPartOfTheState(t *testing.T) {
 			t.Errorf("task %s writes a %s into State field %s of type %s", name, out, task.resultPath, field)
 		}
 		for _, c := range s.Catch {
+			if task.resource == rearmResource {
+				if got := deref(c.ResultPath); got == "$.error" {
+					t.Errorf("task %s: a best-effort re-arm must not put its error where the failure report reads", name)
+				}
+				continue
+			}
 			if got := deref(c.ResultPath); got != "$.error" {
 				t.Errorf("task %s: a Catch puts the error at %s; the failure report reads $.error", name, got)
 			}
@@ -310,8 +322,16 @@ func TestASLRoutesEveryHandlerError(t *testing.T) {
 			continue // the lease itself: nothing to release yet
 		}
 		if s.Resource == reportResource {
-			if d.States[s.Next].Type != "Fail" {
-				t.Errorf("report task %s goes to %s, want a Fail state", name, s.Next)
+			if d.States[s.Next].Type != "Fail" && !strings.HasPrefix(s.Next, "Rearm") {
+				t.Errorf("report task %s goes to %s, want a Fail state (or the re-arm on the way to it)", name, s.Next)
+			}
+			continue
+		}
+		if s.Resource == rearmResource {
+			for _, e := range names {
+				if next, ok := s.catcher(e); !ok || next != s.Next {
+					t.Errorf("%s: %s goes to %q, want %q: a failed re-arm ends the run as it would have ended", name, e, next, s.Next)
+				}
 			}
 			continue
 		}

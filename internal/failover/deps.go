@@ -154,3 +154,14 @@ func classify(step string, err error) error {
 func result(start time.Time, now time.Time, summary string, details ...string) *StepResult {
 	return &StepResult{Done: true, Summary: summary, Details: details, StartedAt: start, DurationMs: now.Sub(start).Milliseconds()}
 }
+
+// retryable marks err as a TransientError unless it already says it is
+// permanent (StepFailed) or transient.
+func retryable(step string, err error) error {
+	var te *TransientError
+	var sf *StepFailed
+	if errors.As(err, &te) || errors.As(err, &sf) {
+		return err
+	}
+	return &TransientError{Step: step, Err: err}
+}

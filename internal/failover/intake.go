@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchyard/switchyard/internal/cluster"
 )
@@ -40,21 +41,24 @@ func (h *Intake) Handle(_ context.Context, in IntakeInput) (State, error) {
 	if len(bytes.TrimSpace(in.Event)) == 0 || bytes.Equal(bytes.TrimSpace(in.Event), []byte("null")) {
 		return State{}, inputErrorf("the execution input is empty; expected a CloudWatch alarm event, a %s event or a manual request", SourceNodeProbe)
 	}
-	var probe struct {
-		Source *string `json:"source"`
-		Action *string `json:"action"`
-	}
-	if err := json.Unmarshal(in.Event, &probe); err != nil {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(in.Event, &fields); err != nil {
 		return State{}, inputErrorf("the execution input is not a JSON object: %v", err)
 	}
+	rawSource, hasSource := fields["source"]
+	_, hasAction := fields["action"]
 	var req Request
 	var err error
 	switch {
-	case probe.Source != nil && probe.Action != nil:
+	case hasSource && hasAction:
 		err = inputErrorf("the input has both \"source\" (an event) and \"action\" (a manual request); send one or the other")
-	case probe.Source != nil:
-		req, err = h.fromEvent(in.Event, *probe.Source)
-	case probe.Action != nil:
+	case hasSource:
+		var source string
+		if json.Unmarshal(rawSource, &source) != nil {
+			return State{}, inputErrorf("the event's \"source\" is %s, not a string", rawSource)
+		}
+		req, err = h.fromEvent(in.Event, source)
+	case hasAction:
 		req, err = h.fromManual(in.Event)
 	default:
 		err = inputErrorf("the input is neither an event (no \"source\") nor a manual request (no \"action\")")
@@ -202,9 +206,15 @@ func nodeNames(c *cluster.Config) string {
 	return strings.Join(names, ", ")
 }
 
+// clip bounds a reason to maxReasonLength bytes without splitting a
+// UTF-8 character.
 func clip(s string) string {
-	if len(s) > maxReasonLength {
-		return s[:maxReasonLength]
+	if len(s) <= maxReasonLength {
+		return s
 	}
-	return s
+	cut := maxReasonLength
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }

@@ -31,7 +31,7 @@ func (h *PromoteStep) Handle(ctx context.Context, s State) (*StepResult, error) 
 	}
 	conn, err := h.connect(ctx, node.PostgresAddr)
 	if err != nil {
-		return nil, &TransientError{Step: "promote", Err: err}
+		return nil, retryable("promote", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	before, err := pgnode.GetStatus(ctx, conn)

@@ -43,7 +43,16 @@ func (h *ReportStep) Handle(ctx context.Context, s State) (Report, error) {
 	if s.Lease != nil {
 		entry.Epoch = s.Lease.Epoch
 	}
-	if _, err := h.Store.Release(ctx, h.Config.Name, s.Execution, entry); err != nil {
+	// Once the standby is promoted it IS the primary (the old one is
+	// fenced): the record must say so even though a later step failed, or
+	// the next failover would try to fail over to it again.
+	write := h.Store.Release
+	if s.Promote != nil && s.Promote.Done && to != "" {
+		write = func(ctx context.Context, cluster, holder string, e store.HistoryEntry) (store.Record, error) {
+			return h.Store.Commit(ctx, cluster, holder, to, e)
+		}
+	}
+	if _, err := write(ctx, h.Config.Name, s.Execution, entry); err != nil {
 		var notHolder *store.ErrNotLeaseHolder
 		if !errors.As(err, &notHolder) {
 			return r, classify("report", err)
@@ -78,7 +87,7 @@ func consequence(s State) string {
 	case "promote":
 		return "the old primary is fenced and the standby was NOT promoted: the cluster has no writable primary until an operator acts"
 	case "reroute":
-		return "the new primary is promoted but clients may still be routed to the fenced node"
+		return "the new primary is promoted and recorded, but clients may still be routed to the fenced node"
 	case "verify":
 		return "the new primary is promoted and rerouted but a write through the client address could not be confirmed"
 	default:

@@ -19,6 +19,9 @@ func (h *RerouteStep) Handle(ctx context.Context, s State) (*StepResult, error) 
 	if s.Promote == nil || !s.Promote.Done {
 		return nil, &StepFailed{Step: "reroute", Err: errors.New("reroute refused: the new primary is not promoted")}
 	}
+	if s.Assessment == nil {
+		return nil, &StepFailed{Step: "reroute", Err: errors.New("reroute needs an assessment naming the new primary")}
+	}
 	node, ok := h.Config.Node(s.Assessment.NewPrimary)
 	if !ok {
 		return nil, &StepFailed{Step: "reroute", Err: fmt.Errorf("node %q is not in the cluster config", s.Assessment.NewPrimary)}

@@ -41,6 +41,7 @@ type State struct {
 	Record     *StepResult `json:"record,omitempty"`
 	Error      *StepError  `json:"error,omitempty"` // set by a Catch
 	Report     *Report     `json:"report,omitempty"`
+	Rearm      *StepResult `json:"rearm,omitempty"`
 }
 
 // Report is the failure report: what completed, what failed, and why.

@@ -65,7 +65,7 @@ func (h *VerifyStep) Handle(ctx context.Context, s State) (*StepResult, error) {
 		log.Info("verified", "endpoint", h.Config.Routing.ClientEndpoint, "node", node.Name, "attempts", i+1)
 		return result(start, h.now(), fmt.Sprintf("a write through %s landed on %s", h.Config.Routing.ClientEndpoint, node.Name)), nil
 	}
-	return nil, &TransientError{Step: "verify", Err: fmt.Errorf("after %d attempts: %w", attempts, last)}
+	return nil, retryable("verify", fmt.Errorf("after %d attempts: %w", attempts, last))
 }
 
 func (h *VerifyStep) writeThroughClientEndpoint(ctx context.Context, execution string, epoch int64) error {

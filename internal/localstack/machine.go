@@ -152,6 +152,8 @@ func (s *Stack) handlerFor(logicalID string) any {
 		return (&failover.RecordStep{Deps: d}).Handle
 	case "ReportFunction":
 		return (&failover.ReportStep{Deps: d}).Handle
+	case "RearmFunction":
+		return (&failover.RearmStep{Deps: d}).Handle
 	}
 	return nil
 }

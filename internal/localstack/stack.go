@@ -47,6 +47,9 @@ type Options struct {
 	StopDelay time.Duration
 	// ProbeInterval is the node probes' check interval (default 1 s).
 	ProbeInterval time.Duration
+	// StateMachineSleep replaces real time in the state machine's Wait
+	// states and Retry intervals (tests compress them); nil is real time.
+	StateMachineSleep func(ctx context.Context, d time.Duration) error
 	// Log receives the stack's and the handlers' structured logs (default:
 	// discarded).
 	Log *slog.Logger
@@ -195,7 +198,7 @@ func (s *Stack) startEmulator() error {
 	s.Bus = eventbus.New(eventbus.Options{})
 	s.onClose(func() error { s.Bus.Close(); return nil })
 	s.CW = cwsim.New(cwsim.Options{Region: t.Region, AccountID: t.AccountID, Publisher: s.Bus, EvaluationInterval: time.Second})
-	s.SFN = sfnsim.New(sfnsim.Options{Region: t.Region, AccountID: t.AccountID, Tasks: s.resolveTask})
+	s.SFN = sfnsim.New(sfnsim.Options{Region: t.Region, AccountID: t.AccountID, Tasks: s.resolveTask, Sleep: s.Options.StateMachineSleep})
 	s.onClose(func() error { s.SFN.Close(); return nil })
 	for _, svc := range []localaws.Service{s.EC2, s.Route53, s.Secrets, s.DynamoDB, s.CW, s.SFN} {
 		s.Server.Register(svc)

@@ -103,8 +103,8 @@ func TestRealTemplateFunctionsHaveBuildTargetsAndSources(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^build-(\w+):(.*)$`).FindAllStringSubmatch(string(makefile), -1) {
 		targets[m[1]] = m[2]
 	}
-	if len(app.Functions) != 9 {
-		t.Errorf("%d functions, want 9", len(app.Functions))
+	if len(app.Functions) != 10 {
+		t.Errorf("%d functions, want 10", len(app.Functions))
 	}
 	for id, fn := range app.Functions {
 		dir := strings.ToLower(strings.TrimSuffix(id, "Function"))

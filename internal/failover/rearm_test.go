@@ -1,0 +1,60 @@
+package failover
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/localaws"
+	"github.com/switchyard/switchyard/internal/localaws/cwsim"
+)
+
+func TestRearmPutsTheAlarmBackToOK(t *testing.T) {
+	ctx := context.Background()
+	cfg := sampleClusterConfig(t)
+	srv := localaws.NewServer()
+	cw := cwsim.New(cwsim.Options{})
+	srv.Register(cw)
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	c, err := awsapi.NewClients(ctx, awsapi.LocalConfig(hs.URL, "us-east-1", "RearmFunction")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CloudWatch.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
+		AlarmName: aws.String(cfg.Detection.AlarmName), Namespace: aws.String("Switchyard"), MetricName: aws.String("Heartbeat"),
+		Statistic: cwtypes.StatisticMaximum, Period: aws.Int32(10), EvaluationPeriods: aws.Int32(3),
+		Threshold: aws.Float64(1), ComparisonOperator: cwtypes.ComparisonOperatorLessThanThreshold, TreatMissingData: aws.String("breaching"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CloudWatch.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(cfg.Detection.AlarmName),
+		StateValue: cwtypes.StateValueAlarm, StateReason: aws.String("test")}); err != nil {
+		t.Fatal(err)
+	}
+	step := &RearmStep{Deps: &Deps{Config: cfg, CloudWatch: c.CloudWatch}}
+	s := State{Request: Request{Trigger: TriggerAlarm}, Assessment: &Assessment{Decision: DecisionNoAction, Reason: "primary healthy"}}
+	if _, err := step.Handle(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := cw.AlarmState(cfg.Detection.AlarmName); st.Value != cwsim.StateOK {
+		t.Fatalf("alarm is %s after re-arm, want OK", st.Value)
+	}
+
+	// A manual execution has no alarm to re-arm: refused, nothing called.
+	srv.ResetCalls()
+	s.Request.Trigger = TriggerManual
+	var sf *StepFailed
+	if _, err := step.Handle(ctx, s); !errors.As(err, &sf) {
+		t.Fatalf("re-arm of a manual run: %v, want StepFailed", err)
+	}
+	if n := len(srv.Calls()); n != 0 {
+		t.Errorf("%d AWS calls for a refused re-arm", n)
+	}
+}

@@ -1,0 +1,83 @@
+package failover
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/localaws"
+	"github.com/switchyard/switchyard/internal/localaws/ddbsim"
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// recordStore is a cluster record in the DynamoDB emulator, reached by the
+// real SDK client.
+func recordStore(t *testing.T, table string) *store.Store {
+	t.Helper()
+	srv := localaws.NewServer()
+	db := ddbsim.New(ddbsim.Options{})
+	if err := db.CreateTable(ddbsim.TableSpec{Name: table, HashKey: "cluster", HashKeyType: "S"}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Register(db)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	c, err := awsapi.NewClients(context.Background(), awsapi.LocalConfig(hs.URL, "us-east-1", "ReportFunction")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store.New(c.DynamoDB, table)
+}
+
+// A failure after the standby was promoted must leave the record naming
+// the promoted node (the old one is fenced), and release the lease; a
+// failure before promotion must leave the old primary in the record.
+func TestReportRecordsThePromotedNodeAfterALateFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		promoted    bool
+		wantPrimary string
+		wantFailed  string
+	}{
+		{name: "failed at reroute after promotion", promoted: true, wantPrimary: "node2", wantFailed: "reroute"},
+		{name: "failed at promote", promoted: false, wantPrimary: "node1", wantFailed: "promote"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			cfg := sampleClusterConfig(t)
+			st := recordStore(t, cfg.Table)
+			if _, err := st.Init(ctx, cfg.Name, "node1"); err != nil {
+				t.Fatal(err)
+			}
+			exec := "arn:aws:states:us-east-1:123456789012:execution:m:e1"
+			rec, err := st.AcquireLease(ctx, cfg.Name, exec, time.Minute, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := State{Execution: exec, Request: Request{Action: ActionFailover, Cluster: cfg.Name},
+				Lease:      &Lease{Acquired: true, Holder: exec, Epoch: rec.Epoch, Primary: "node1"},
+				Assessment: &Assessment{Decision: DecisionProceed, OldPrimary: "node1", NewPrimary: "node2"},
+				Fence:      &StepResult{Done: true},
+				Error:      &StepError{Error: "StepFailed", Cause: "boom"}}
+			if tc.promoted {
+				s.Promote = &StepResult{Done: true}
+			}
+			rep, err := (&ReportStep{Deps: &Deps{Config: cfg, Store: st}}).Handle(ctx, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.FailedStep != tc.wantFailed || rep.Outcome != store.OutcomeFailed {
+				t.Errorf("report = %+v, want failed at %s", rep, tc.wantFailed)
+			}
+			got, err := st.Get(ctx, cfg.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Primary != tc.wantPrimary || got.Lease != nil {
+				t.Errorf("record primary %s lease %+v, want %s and no lease", got.Primary, got.Lease, tc.wantPrimary)
+			}
+		})
+	}
+}
