@@ -88,7 +88,7 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 	if err := stack.WaitSteady(ctx, 90*time.Second); err != nil {
 		return res, err
 	}
-	if err := waitFor(ctx, 30*time.Second, func() bool { return len(w.Stats().Acked) >= 20 }); err != nil {
+	if err := waitFor(ctx, 30*time.Second, func() bool { return len(w.Stats().Acked) >= 100 }); err != nil {
 		return res, fmt.Errorf("waiting for heartbeats and the alarm to settle at OK: %w", err)
 	}
 	p.line("steady state: alarm %s is OK, client has %d acknowledged writes through the overlay IP", stack.AlarmName, len(w.Stats().Acked))

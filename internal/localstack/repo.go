@@ -1,7 +1,6 @@
 package localstack
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,5 +27,3 @@ func FindRepo(dir string) (string, error) {
 		}
 	}
 }
-
-var errNotFound = errors.New("not found")
