@@ -118,6 +118,14 @@ func assertFailedOver(t *testing.T, s *localstack.Stack) {
 		t.Fatal(err)
 	}
 	for _, call := range s.Server.Calls() {
+		// Invariant 7: monitoring never mutates. The probes only publish
+		// metrics; Assess only reads.
+		if strings.HasPrefix(call.AccessKeyID, "probe-") && call.Operation != "PutMetricData" {
+			t.Errorf("node probe %s called %s: probes only publish heartbeats", call.AccessKeyID, call.Operation)
+		}
+		if call.AccessKeyID == "AssessFunction" && !readOnly(call.Operation) {
+			t.Errorf("Assess called %s, which changes something", call.Operation)
+		}
 		if _, isFunction := app.Functions[call.AccessKeyID]; !isFunction {
 			continue
 		}
@@ -126,4 +134,13 @@ func assertFailedOver(t *testing.T, s *localstack.Stack) {
 			t.Errorf("%s called %s, which its IAM policy in template.yaml does not allow", call.AccessKeyID, action)
 		}
 	}
+}
+
+func readOnly(op string) bool {
+	for _, prefix := range []string{"Describe", "Get", "List"} {
+		if strings.HasPrefix(op, prefix) {
+			return true
+		}
+	}
+	return false
 }

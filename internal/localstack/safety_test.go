@@ -1,0 +1,176 @@
+package localstack_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchyard/switchyard/internal/localaws"
+	"github.com/switchyard/switchyard/internal/localstack"
+	"github.com/switchyard/switchyard/internal/pgharness"
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// startManual starts a stack without the alarm rule (these tests trigger
+// by hand), waits for steady state and crashes node1.
+func startManual(t *testing.T) (*localstack.Stack, []byte) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := localstack.Start(ctx, localstack.Options{Logf: t.Logf,
+		StateMachineSleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for _, r := range s.Bus.Rules() {
+		s.Bus.RemoveRule(r)
+	}
+	if err := s.WaitSteady(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	input, err := os.ReadFile(filepath.Join(s.Options.RepoDir, "events", "manual-failover.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Crash("node1"); err != nil {
+		t.Fatal(err)
+	}
+	return s, input
+}
+
+func startExecution(t *testing.T, s *localstack.Stack, name string, input []byte) string {
+	t.Helper()
+	out, err := s.Client("operator").SFN.StartExecution(context.Background(), &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(s.StateMachineARN), Name: aws.String(name), Input: aws.String(string(input))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.ExecutionArn)
+}
+
+func waitExecution(t *testing.T, s *localstack.Stack, arn string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	status, err := s.SFN.WaitExecution(ctx, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return status
+}
+
+func standbyInRecovery(t *testing.T, s *localstack.Stack) bool {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, s.Nodes["node2"].PG.DSN(localstack.DatabaseName, pgharness.Superuser))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var in bool
+	if err := conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&in); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// TestUnconfirmedFenceNeverPromotes breaks invariant 1 on purpose: EC2
+// refuses to stop node1 (an IAM or API failure), so the fence cannot be
+// confirmed. The standby must stay a standby, routing must not move, and
+// the report must release the lease saying where it stopped.
+func TestUnconfirmedFenceNeverPromotes(t *testing.T) {
+	s, input := startManual(t)
+	s.Server.Faults().Add(localaws.Fault{Service: "ec2", Operation: "StopInstances", AccessKeyID: "FenceFunction",
+		FailNext: 1000, Error: localaws.Errorf(http.StatusForbidden, "UnauthorizedOperation", "You are not authorized to perform this operation.")})
+	arn := startExecution(t, s, "fence-refused", input)
+	if status := waitExecution(t, s, arn); status != "FAILED" {
+		t.Fatalf("execution %s, want FAILED", status)
+	}
+	info, _ := s.SFN.Execution(arn)
+	t.Logf("failure cause: %s: %s", info.Error, info.Cause)
+	if info.Error != "FenceNotConfirmed" {
+		t.Errorf("error %q, want FenceNotConfirmed", info.Error)
+	}
+	if !standbyInRecovery(t, s) {
+		t.Error("node2 was promoted although node1 was never confirmed fenced")
+	}
+	if n, _ := s.RoutedNode(); n != "node1" {
+		t.Errorf("the overlay route moved to %s", n)
+	}
+	for _, c := range s.Server.Calls() {
+		if c.AccessKeyID == "PromoteFunction" || c.AccessKeyID == "RerouteFunction" {
+			t.Errorf("%s called %s after an unconfirmed fence", c.AccessKeyID, c.Operation)
+		}
+	}
+	rec, err := store.New(s.Client("test").DynamoDB, s.Config.Table).Get(context.Background(), s.Config.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Primary != "node1" || rec.Lease != nil {
+		t.Errorf("record: primary %s lease %+v, want node1 and the lease released", rec.Primary, rec.Lease)
+	}
+}
+
+// TestConcurrentTriggersYieldOneFailover breaks invariant 4 on purpose:
+// five executions are started at once for the same lost primary. Exactly
+// one may fence and promote; the others end as "already in progress" or,
+// once it finished, "no failover needed".
+func TestConcurrentTriggersYieldOneFailover(t *testing.T) {
+	s, input := startManual(t)
+	var wg sync.WaitGroup
+	arns := make([]string, 5)
+	for i := range arns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			arns[i] = startExecution(t, s, fmt.Sprintf("concurrent-%d", i), input)
+		}()
+	}
+	wg.Wait()
+	for _, arn := range arns {
+		if status := waitExecution(t, s, arn); status != "SUCCEEDED" {
+			info, _ := s.SFN.Execution(arn)
+			t.Errorf("%s: %s %s %s", arn, status, info.Error, info.Cause)
+		}
+	}
+	stops, promotes := 0, 0
+	for _, c := range s.Server.Calls() {
+		if c.AccessKeyID == "FenceFunction" && c.Operation == "StopInstances" {
+			stops++
+		}
+		if c.AccessKeyID == "RerouteFunction" && c.Operation == "ReplaceRoute" {
+			promotes++
+		}
+	}
+	if stops != 1 {
+		t.Errorf("%d StopInstances calls, want exactly 1 fence", stops)
+	}
+	if promotes != 2 { // one ReplaceRoute per private route table, once
+		t.Errorf("%d ReplaceRoute calls, want 2 (one failover over two route tables)", promotes)
+	}
+	rec, err := store.New(s.Client("test").DynamoDB, s.Config.Table).Get(context.Background(), s.Config.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Primary != "node2" || rec.Epoch < 2 {
+		t.Errorf("record: primary %s epoch %d", rec.Primary, rec.Epoch)
+	}
+	succeeded := 0
+	for _, h := range rec.History {
+		if h.Outcome == store.OutcomeSucceeded {
+			succeeded++
+		}
+	}
+	if succeeded != 1 {
+		t.Errorf("%d successful failovers in the history, want 1: %+v", succeeded, rec.History)
+	}
+}
