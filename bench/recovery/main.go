@@ -37,6 +37,7 @@ func main() {
 			fmt.Fprintf(os.Stderr, "run %d failed: %v\n", i, err)
 			os.Exit(1)
 		}
+		add("crash → heartbeat missed", res.HeartbeatMissedAt.Sub(res.Crash))
 		add("detection (crash → alarm)", res.AlarmAt.Sub(res.Crash))
 		add("alarm → execution started", res.ExecutionStart.Sub(res.AlarmAt))
 		for _, s := range res.Steps {

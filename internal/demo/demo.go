@@ -12,10 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/switchyard/switchyard/internal/localaws/cwsim"
 	"github.com/switchyard/switchyard/internal/localaws/sfnsim"
 	"github.com/switchyard/switchyard/internal/localstack"
-	"github.com/switchyard/switchyard/internal/pgharness"
-	"github.com/switchyard/switchyard/internal/pgnode"
 )
 
 // Options configure a run.
@@ -34,18 +33,19 @@ type Options struct {
 
 // Result is what a run measured. Phase durations are from the crash.
 type Result struct {
-	Crash          time.Time
-	AlarmAt        time.Time // heartbeat alarm went to ALARM
-	ExecutionStart time.Time
-	Steps          []Step    // in order
-	RoutedAt       time.Time // overlay route observed on the new primary
-	FirstWriteAt   time.Time // first acknowledged write after the outage
-	ExecutionEnd   time.Time
-	Status         string
-	Executions     int
-	Acked          int
-	Missing        []int64
-	NewPrimary     string
+	Crash             time.Time
+	HeartbeatMissedAt time.Time // no primary heartbeat for 4 s
+	AlarmAt           time.Time // heartbeat alarm went to ALARM
+	ExecutionStart    time.Time
+	Steps             []Step    // in order
+	RoutedAt          time.Time // overlay route observed on the new primary
+	FirstWriteAt      time.Time // first acknowledged write after the outage
+	ExecutionEnd      time.Time
+	Status            string
+	Executions        int
+	Acked             int
+	Missing           []int64
+	NewPrimary        string
 }
 
 // Step is one state of the execution with its duration.
@@ -149,7 +149,20 @@ func (r Result) check(stack *localstack.Stack, sync bool) error {
 func follow(ctx context.Context, stack *localstack.Stack, w *localstack.Writer, res *Result, p *printer) error {
 	seen := map[int64]bool{}
 	var execARN string
+	beat := cwsim.Metric{Namespace: stack.Config.Detection.Namespace, Name: "Heartbeat",
+		Dimensions: []cwsim.Dimension{{Name: "Cluster", Value: stack.Config.Name}, {Name: "Role", Value: "primary"}}}
 	for {
+		if res.HeartbeatMissedAt.IsZero() {
+			// Probes flush every 2 s: a primary heartbeat stamped more than
+			// 4 s ago that has no successor is a missed heartbeat.
+			if dps := stack.CW.Datapoints(beat); len(dps) > 0 {
+				last := dps[len(dps)-1].Timestamp
+				if time.Since(last) > 4*time.Second && last.Before(res.Crash.Add(time.Second)) {
+					res.HeartbeatMissedAt = time.Now()
+					p.event("heartbeat missed: the primary's last heartbeat is stamped %+.1fs", last.Sub(res.Crash).Seconds())
+				}
+			}
+		}
 		if res.AlarmAt.IsZero() {
 			if st, ok := stack.CW.AlarmState(stack.AlarmName); ok && st.Value == "ALARM" {
 				res.AlarmAt = time.Now()
@@ -261,9 +274,3 @@ func (p *printer) event(format string, args ...any) { p.eventAt(time.Now(), form
 func (p *printer) eventAt(t time.Time, format string, args ...any) {
 	fmt.Fprintf(p.out, "  +%7.3fs  %s\n", t.Sub(p.start).Seconds(), fmt.Sprintf(format, args...))
 }
-
-// compile-time use of packages the checks rely on.
-var (
-	_ = pgnode.RolePrimary
-	_ = pgharness.Superuser
-)
