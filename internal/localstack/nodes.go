@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/dataplane"
 	"github.com/switchyard/switchyard/internal/localaws"
+	"github.com/switchyard/switchyard/internal/localaws/imdssim"
 	"github.com/switchyard/switchyard/internal/pgharness"
 	"github.com/switchyard/switchyard/internal/probe"
 )
@@ -147,7 +150,40 @@ func (s *Stack) startProbes() error {
 	return nil
 }
 
+// metadataService starts the node's own IMDSv2 endpoint, as its EC2
+// instance would have.
+func (s *Stack) metadataService(n *Node) (string, error) {
+	az := ""
+	for _, sn := range s.Topology.Subnets {
+		if sn.ID == n.Instance.SubnetID {
+			az = sn.AvailabilityZone
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: imdssim.New(imdssim.Instance{InstanceID: n.Instance.ID, AvailabilityZone: az, PrivateIP: n.Instance.PrivateIP}),
+		ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln) //nolint:errcheck // ends with Close
+	s.onClose(srv.Close)
+	return "http://" + ln.Addr().String(), nil
+}
+
 func (s *Stack) startProbe(n *Node) error {
+	endpoint, err := s.metadataService(n)
+	if err != nil {
+		return fmt.Errorf("metadata service of %s: %w", n.Name, err)
+	}
+	idCtx, cancelID := context.WithTimeout(context.Background(), 5*time.Second)
+	identity, err := probe.ResolveIdentity(idCtx, probe.Identity{}, probe.NewMetadataClient(endpoint), 2*time.Second)
+	cancelID()
+	if err != nil {
+		return fmt.Errorf("probe of %s: identity from IMDSv2: %w", n.Name, err)
+	}
+	if identity.InstanceID != n.Instance.ID {
+		return fmt.Errorf("probe of %s: IMDS says instance %s, want %s", n.Name, identity.InstanceID, n.Instance.ID)
+	}
 	dsn := fmt.Sprintf("host=127.0.0.1 port=%s user=%s password=%s dbname=%s sslmode=disable",
 		portOf(n.ProbeLink.Addr()), FunctionUser, functionPass, DatabaseName)
 	p, err := probe.New(probe.Config{
@@ -156,7 +192,7 @@ func (s *Stack) startProbe(n *Node) error {
 		Recovery: probe.RecoveryPolicy{FailureThreshold: 2},
 		Publish: probe.PublisherConfig{Namespace: s.Config.Detection.Namespace, FlushInterval: 2 * time.Second,
 			Bucket: time.Second, MaxBuffered: 10000, MaxBackoff: 5 * time.Second, CallTimeout: 5 * time.Second, ShutdownTimeout: time.Second},
-		Identity: probe.Identity{InstanceID: n.Instance.ID, PrivateIP: n.Instance.PrivateIP},
+		Identity: identity,
 	}, probe.Deps{CloudWatch: s.client("probe-" + n.Name).CloudWatch, Logger: s.log.With("component", "nodeprobe", "node", n.Name)})
 	if err != nil {
 		return fmt.Errorf("probe of %s: %w", n.Name, err)
