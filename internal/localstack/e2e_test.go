@@ -113,6 +113,14 @@ func assertFailedOver(t *testing.T, s *localstack.Stack) {
 	if rec.Primary != "node2" || rec.Lease != nil {
 		t.Errorf("cluster record: primary %s, lease %+v; want node2 and no lease", rec.Primary, rec.Lease)
 	}
+	assertCallsAllowed(t, s)
+}
+
+// assertCallsAllowed checks the emulator's call log: monitoring only
+// publishes, Assess only reads, and every call of a function is allowed by
+// its IAM policy in template.yaml.
+func assertCallsAllowed(t *testing.T, s *localstack.Stack) {
+	t.Helper()
 	app, err := samtemplate.Load(filepath.Join(s.Options.RepoDir, "template.yaml"), s.TemplateParams())
 	if err != nil {
 		t.Fatal(err)

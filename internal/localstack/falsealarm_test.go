@@ -80,6 +80,7 @@ func TestBrokenMonitoringPathDoesNotFailOver(t *testing.T) {
 	if !rearmed {
 		t.Error("the alarm was not re-armed after the false alarm")
 	}
+	assertCallsAllowed(t, s)
 	if st := w.Stop(); st.Outage > 0 {
 		t.Errorf("clients saw a %s write outage during a false alarm", st.Outage)
 	}
