@@ -123,15 +123,28 @@ func runOptions(rec *taskRecorder, tasks func(string) (asl.TaskFunc, bool)) asl.
 }
 
 func TestASLRunRejectedInputTouchesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name, mentions string
+		input          []byte
+	}{
+		{"alarm back to OK", "not ALARM", readEvent(t, "alarm-ok.json")},
+		{"not an object", "not a JSON object", []byte(`[1]`)},
+		{"a string", "not a JSON object", []byte(`"failover"`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) { runRejected(t, tc.input, tc.mentions) })
+	}
+}
+
+func runRejected(t *testing.T, input []byte, mentions string) {
 	m := runMachine(t)
 	rec := &taskRecorder{calls: map[string]int{}}
-	_, err := m.Run(context.Background(), readEvent(t, "alarm-ok.json"), runOptions(rec, scriptedTasks(t, rec, "", nil)))
+	_, err := m.Run(context.Background(), input, runOptions(rec, scriptedTasks(t, rec, "", nil)))
 	var ee *asl.ExecutionError
 	if !errors.As(err, &ee) {
 		t.Fatalf("execution ended with %v, want it failed", err)
 	}
-	if ee.Status != asl.StatusFailed || ee.ErrorName != "InputError" || !strings.Contains(ee.Cause, "not ALARM") {
-		t.Errorf("execution %s with %s: %s; want FAILED with InputError naming the problem", ee.Status, ee.ErrorName, ee.Cause)
+	if ee.Status != asl.StatusFailed || ee.ErrorName != "InputError" || !strings.Contains(ee.Cause, mentions) {
+		t.Errorf("execution %s with %s: %s; want FAILED with InputError saying %q", ee.Status, ee.ErrorName, ee.Cause, mentions)
 	}
 	for _, task := range aslTasks {
 		want := 0
