@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/backoff"
 	"github.com/switchyard/switchyard/internal/cluster"
 )
 
@@ -59,12 +60,12 @@ type Option func(*options)
 type options struct {
 	pollInterval  time.Duration
 	verifyTimeout time.Duration
-	backoff       time.Duration
-	attempts      int
+	retry         backoff.Policy
 }
 
 func defaults() options {
-	return options{pollInterval: 2 * time.Second, verifyTimeout: 30 * time.Second, backoff: 250 * time.Millisecond, attempts: 5}
+	return options{pollInterval: 2 * time.Second, verifyTimeout: 30 * time.Second,
+		retry: backoff.Policy{Initial: 250 * time.Millisecond, Max: 5 * time.Second, Attempts: 5}}
 }
 
 // WithPollInterval sets the pause between two DescribeInstances /
@@ -78,7 +79,7 @@ func WithVerifyTimeout(d time.Duration) Option { return func(o *options) { o.ver
 // WithRetry sets the first backoff and the number of attempts for a
 // throttled or transiently failing mutating call (default 250ms, 5).
 func WithRetry(firstBackoff time.Duration, attempts int) Option {
-	return func(o *options) { o.backoff, o.attempts = firstBackoff, max(attempts, 1) }
+	return func(o *options) { o.retry.Initial, o.retry.Attempts = firstBackoff, max(attempts, 1) }
 }
 
 // Fence fences node as cfg says and returns once it is confirmed. The

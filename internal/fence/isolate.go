@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/backoff"
 )
 
 // codeENINotFound is EC2's error code for an unknown network interface.
@@ -29,7 +30,7 @@ func Isolate(ctx context.Context, ec2api awsapi.EC2API, eniID, groupID string, o
 		return res, errors.New("isolating: network interface id and isolation security group id are both required")
 	}
 	var groups []string
-	err := retry(ctx, o, func(ctx context.Context) (err error) {
+	err := backoff.Retry(ctx, o.retry, func(ctx context.Context) (err error) {
 		groups, err = interfaceGroups(ctx, ec2api, eniID)
 		return err
 	})
@@ -42,7 +43,7 @@ func Isolate(ctx context.Context, ec2api awsapi.EC2API, eniID, groupID string, o
 	}
 	res.PreviousGroups = groups
 	if !sameGroups(groups, groupID) {
-		err := retry(ctx, o, func(ctx context.Context) error {
+		err := backoff.Retry(ctx, o.retry, func(ctx context.Context) error {
 			_, err := ec2api.ModifyNetworkInterfaceAttribute(ctx, &ec2.ModifyNetworkInterfaceAttributeInput{
 				NetworkInterfaceId: aws.String(eniID),
 				Groups:             []string{groupID},
@@ -77,12 +78,12 @@ func verifyIsolated(ctx context.Context, ec2api awsapi.EC2API, res IsolationResu
 			if sameGroups(groups, groupID) {
 				return res, nil
 			}
-		case transient(err) || vctx.Err() != nil:
+		case backoff.Transient(err) || vctx.Err() != nil:
 			lastErr = err
 		default:
 			return res, fmt.Errorf("verifying isolation of network interface %s: %w", res.NetworkInterfaceID, err)
 		}
-		if werr := wait(vctx, o.pollInterval); werr != nil {
+		if werr := backoff.Wait(vctx, o.pollInterval); werr != nil {
 			return res, &ErrIsolationNotConfirmed{NetworkInterfaceID: res.NetworkInterfaceID, GroupID: groupID,
 				Groups: res.Groups, Err: errors.Join(werr, lastErr)}
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/backoff"
 )
 
 // Instance states as EC2 names them.
@@ -65,18 +66,18 @@ func Stop(ctx context.Context, ec2api awsapi.EC2API, instanceID string, timeout 
 					return res, nil
 				case awsapi.ErrorCode(err) == "IncorrectInstanceState":
 					// The state moved on since we looked; look again.
-				case transient(err) || wctx.Err() != nil:
+				case backoff.Transient(err) || wctx.Err() != nil:
 					lastErr = err
 				default:
 					return res, fmt.Errorf("stopping instance %s: %w", instanceID, err)
 				}
 			}
-		case transient(err) || wctx.Err() != nil:
+		case backoff.Transient(err) || wctx.Err() != nil:
 			lastErr = err
 		default:
 			return res, fmt.Errorf("describing instance %s: %w", instanceID, err)
 		}
-		if werr := wait(wctx, o.pollInterval); werr != nil {
+		if werr := backoff.Wait(wctx, o.pollInterval); werr != nil {
 			return res, &ErrFenceTimeout{InstanceID: instanceID, LastState: res.FinalState,
 				Waited: time.Since(start), Err: errors.Join(werr, lastErr)}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/backoff"
 	"github.com/switchyard/switchyard/internal/cluster"
 )
 
@@ -97,7 +98,7 @@ func upsertZone(ctx context.Context, r53 awsapi.Route53API, b *zoneBatch, out []
 		r := &out[i]
 		var values []string
 		var ttl int64
-		err := o.retry(ctx, func(ctx context.Context) (err error) {
+		err := backoff.Retry(ctx, o.retry, func(ctx context.Context) (err error) {
 			values, ttl, err = lookupA(ctx, r53, r.HostedZoneID, r.Name)
 			return err
 		})
@@ -118,7 +119,7 @@ func upsertZone(ctx context.Context, r53 awsapi.Route53API, b *zoneBatch, out []
 		return "", nil
 	}
 	var resp *route53.ChangeResourceRecordSetsOutput
-	err := o.retry(ctx, func(ctx context.Context) (err error) {
+	err := backoff.Retry(ctx, o.retry, func(ctx context.Context) (err error) {
 		resp, err = r53.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
 			HostedZoneId: aws.String(b.zone),
 			ChangeBatch:  &types.ChangeBatch{Comment: aws.String("switchyard reroute"), Changes: changes},
@@ -150,12 +151,12 @@ func waitInSync(ctx context.Context, r53 awsapi.Route53API, zone, id string, o o
 			if out.ChangeInfo != nil && out.ChangeInfo.Status == types.ChangeStatusInsync {
 				return nil
 			}
-		case transient(err) || ctx.Err() != nil:
+		case backoff.Transient(err) || ctx.Err() != nil:
 			last = err
 		default:
 			return fmt.Errorf("waiting for Route 53 change %s: %w", id, err)
 		}
-		if werr := wait(ctx, o.pollInterval); werr != nil {
+		if werr := backoff.Wait(ctx, o.pollInterval); werr != nil {
 			return &ErrDNSNotInSync{HostedZoneID: zone, ChangeID: id, Err: errors.Join(werr, last)}
 		}
 	}

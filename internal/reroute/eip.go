@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/backoff"
 	"github.com/switchyard/switchyard/internal/cluster"
 )
 
@@ -42,7 +43,7 @@ func ElasticIP(ctx context.Context, ec2api awsapi.EC2API, cfg cluster.ElasticIP,
 		return res, err
 	}
 	var addr types.Address
-	err := o.retry(ctx, func(ctx context.Context) (err error) {
+	err := backoff.Retry(ctx, o.retry, func(ctx context.Context) (err error) {
 		addr, err = describeAddress(ctx, ec2api, cfg.AllocationID)
 		return err
 	})
@@ -62,7 +63,7 @@ func ElasticIP(ctx context.Context, ec2api awsapi.EC2API, cfg cluster.ElasticIP,
 			in.PrivateIpAddress = aws.String(target.PrivateIP)
 		}
 		var out *ec2.AssociateAddressOutput
-		err := o.retry(ctx, func(ctx context.Context) (err error) {
+		err := backoff.Retry(ctx, o.retry, func(ctx context.Context) (err error) {
 			out, err = ec2api.AssociateAddress(ctx, in)
 			return err
 		})

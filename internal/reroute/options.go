@@ -3,12 +3,9 @@ package reroute
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"time"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-
-	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/backoff"
 )
 
 // Option adjusts concurrency, polling and retries.
@@ -18,9 +15,7 @@ type options struct {
 	concurrency   int
 	pollInterval  time.Duration
 	verifyTimeout time.Duration
-	backoff       time.Duration
-	maxBackoff    time.Duration
-	attempts      int
+	retry         backoff.Policy
 }
 
 func apply(opts []Option) options {
@@ -28,9 +23,7 @@ func apply(opts []Option) options {
 		concurrency:   4,
 		pollInterval:  time.Second,
 		verifyTimeout: 30 * time.Second,
-		backoff:       250 * time.Millisecond,
-		maxBackoff:    5 * time.Second,
-		attempts:      5,
+		retry:         backoff.Policy{Initial: 250 * time.Millisecond, Max: 5 * time.Second, Attempts: 5},
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -54,40 +47,7 @@ func WithVerifyTimeout(d time.Duration) Option { return func(o *options) { o.ver
 // WithRetry sets the first backoff and the number of attempts for a
 // throttled or transiently failing mutating call (default 250ms, 5).
 func WithRetry(firstBackoff time.Duration, attempts int) Option {
-	return func(o *options) { o.backoff, o.attempts = firstBackoff, max(attempts, 1) }
-}
-
-// transient reports whether err may go away on its own: throttling, or a
-// server-side (5xx) failure.
-func transient(err error) bool {
-	if err == nil {
-		return false
-	}
-	if awsapi.IsThrottle(err) {
-		return true
-	}
-	switch awsapi.ErrorCode(err) {
-	case "InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable":
-		return true
-	}
-	var re *awshttp.ResponseError
-	return errors.As(err, &re) && re.HTTPStatusCode() >= 500
-}
-
-// retry calls op until it succeeds, fails for good, or o.attempts calls
-// failed transiently, backing off exponentially with jitter in between.
-func (o options) retry(ctx context.Context, op func(context.Context) error) error {
-	delay := o.backoff
-	for attempt := 1; ; attempt++ {
-		err := op(ctx)
-		if err == nil || !transient(err) || attempt >= o.attempts {
-			return err
-		}
-		if werr := wait(ctx, jitter(delay)); werr != nil {
-			return errors.Join(werr, err)
-		}
-		delay = min(2*delay, o.maxBackoff)
-	}
+	return func(o *options) { o.retry.Initial, o.retry.Attempts = firstBackoff, max(attempts, 1) }
 }
 
 // poll calls check until it reports done, returns an error that is not
@@ -104,34 +64,13 @@ func (o options) poll(ctx context.Context, check func(context.Context) (bool, er
 			return false, nil
 		case err == nil:
 			last = nil
-		case transient(err) || vctx.Err() != nil:
+		case backoff.Transient(err) || vctx.Err() != nil:
 			last = err
 		default:
 			return false, err
 		}
-		if werr := wait(vctx, o.pollInterval); werr != nil {
+		if werr := backoff.Wait(vctx, o.pollInterval); werr != nil {
 			return true, errors.Join(werr, last)
 		}
-	}
-}
-
-// jitter returns a duration between d/2 and d.
-func jitter(d time.Duration) time.Duration {
-	if d <= 1 {
-		return d
-	}
-	half := d / 2
-	return half + rand.N(d-half)
-}
-
-// wait pauses for d or until ctx ends, whichever is first.
-func wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

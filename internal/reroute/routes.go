@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/backoff"
 	"github.com/switchyard/switchyard/internal/cluster"
 )
 
@@ -81,7 +82,7 @@ func RouteTables(ctx context.Context, ec2api awsapi.EC2API, cfg cluster.OverlayI
 		return done(err)
 	}
 	var all []tableRoute
-	err = o.retry(ctx, func(ctx context.Context) (err error) {
+	err = backoff.Retry(ctx, o.retry, func(ctx context.Context) (err error) {
 		all, err = overlayRoutes(ctx, ec2api, cfg)
 		return err
 	})
@@ -118,7 +119,7 @@ func RouteTables(ctx context.Context, ec2api awsapi.EC2API, cfg cluster.OverlayI
 // source/destination check on.
 func targetVPC(ctx context.Context, ec2api awsapi.EC2API, eni string, o options) (string, error) {
 	var out *ec2.DescribeNetworkInterfacesOutput
-	err := o.retry(ctx, func(ctx context.Context) (err error) {
+	err := backoff.Retry(ctx, o.retry, func(ctx context.Context) (err error) {
 		out, err = ec2api.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{eni}})
 		return err
 	})
@@ -206,7 +207,7 @@ func replaceAll(ctx context.Context, ec2api awsapi.EC2API, cidr, eni string, tod
 				return
 			}
 			defer func() { <-slots }()
-			err := o.retry(ctx, func(ctx context.Context) error {
+			err := backoff.Retry(ctx, o.retry, func(ctx context.Context) error {
 				_, err := ec2api.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{
 					RouteTableId:         aws.String(r.tableID),
 					DestinationCidrBlock: aws.String(cidr),

@@ -1,25 +1,26 @@
 package ddbsim
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/localaws"
 )
 
-const (
-	targetPrefix = "DynamoDB_20120810."
-	errorPrefix  = "com.amazonaws.dynamodb.v20120810#"
-	contentType  = "application/x-amz-json-1.0"
-)
+// protocol is DynamoDB's awsJson1_0 dialect: error codes qualified by the
+// service's shape namespace, and an X-Amz-Crc32 header the SDK checks.
+var protocol = localaws.JSONProtocol{
+	TargetPrefix:      "DynamoDB_20120810.",
+	ContentType:       "application/x-amz-json-1.0",
+	ErrorTypePrefix:   "com.amazonaws.dynamodb.v20120810#",
+	InternalErrorCode: "InternalServerError",
+	Header:            header,
+}
 
 // Options configure a Service. Zero values mean us-east-1, account
 // 123456789012 and the wall clock.
@@ -60,12 +61,7 @@ func (s *Service) SigningName() string { return "dynamodb" }
 
 // Operation implements localaws.Service: it reads the X-Amz-Target header.
 func (s *Service) Operation(r *http.Request, _ []byte) (string, error) {
-	target := r.Header.Get("X-Amz-Target")
-	op, ok := strings.CutPrefix(target, targetPrefix)
-	if !ok || handlers[op] == nil {
-		return op, localaws.BadRequest("UnknownOperationException", "Unknown operation %q", target)
-	}
-	return op, nil
+	return protocol.Operation(r, func(op string) bool { return handlers[op] != nil })
 }
 
 // ThrottleBucket implements localaws.Service: every call draws from the
@@ -98,23 +94,21 @@ func init() {
 // Serve implements localaws.Service.
 func (s *Service) Serve(w http.ResponseWriter, call *localaws.Call) {
 	out, err := handlers[call.Operation](s, call)
-	if err != nil {
-		s.writeFailure(w, call, err)
+	var cf *conditionFailed
+	if errors.As(err, &cf) {
+		var extra map[string]any
+		if cf.old != nil {
+			extra = map[string]any{"Item": cf.old}
+		}
+		protocol.WriteErrorWith(w, call, localaws.BadRequest("ConditionalCheckFailedException", "The conditional request failed"), extra)
 		return
 	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		s.WriteError(w, call, localaws.Errorf(http.StatusInternalServerError, "InternalServerError", "encoding response: %v", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, body)
+	protocol.Respond(w, call, out, err)
 }
 
 // WriteError implements localaws.Service: the awsJson1_0 error document.
 func (s *Service) WriteError(w http.ResponseWriter, call *localaws.Call, e *localaws.APIError) {
-	call.MarkError(e.Code)
-	body, _ := json.Marshal(map[string]string{"__type": errorPrefix + e.Code, "message": e.Message})
-	writeJSON(w, e.HTTPStatus, body)
+	protocol.WriteError(w, call, e)
 }
 
 // conditionFailed is a ConditionalCheckFailedException that may carry the
@@ -125,32 +119,11 @@ type conditionFailed struct {
 
 func (e *conditionFailed) Error() string { return "ConditionalCheckFailedException" }
 
-func (s *Service) writeFailure(w http.ResponseWriter, call *localaws.Call, err error) {
-	var cf *conditionFailed
-	if errors.As(err, &cf) {
-		call.MarkError("ConditionalCheckFailedException")
-		doc := map[string]any{"__type": errorPrefix + "ConditionalCheckFailedException", "message": "The conditional request failed"}
-		if cf.old != nil {
-			doc["Item"] = cf.old
-		}
-		body, _ := json.Marshal(doc)
-		writeJSON(w, http.StatusBadRequest, body)
-		return
-	}
-	var ae *localaws.APIError
-	if !errors.As(err, &ae) {
-		ae = localaws.Errorf(http.StatusInternalServerError, "InternalServerError", "%v", err)
-	}
-	s.WriteError(w, call, ae)
-}
-
-// writeJSON answers with the CRC32 header DynamoDB sends and the SDK checks.
-func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
-	w.Header().Set("X-Amzn-RequestId", requestID())
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+// header adds the request id and the CRC32 of the body DynamoDB sends and
+// the SDK checks.
+func header(h http.Header, body []byte) {
+	h.Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+	h.Set("X-Amzn-RequestId", requestID())
 }
 
 var requestCounter struct {
@@ -171,14 +144,4 @@ func validation(format string, args ...any) *localaws.APIError {
 
 // decode reads a request body into v. Attribute values report their own
 // ValidationExceptions; anything else malformed is a SerializationException.
-func decode(call *localaws.Call, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(call.Body))
-	if err := dec.Decode(v); err != nil {
-		var ae *localaws.APIError
-		if errors.As(err, &ae) {
-			return ae
-		}
-		return localaws.BadRequest("SerializationException", "%v", err)
-	}
-	return nil
-}
+func decode(call *localaws.Call, v any) error { return protocol.Decode(call, v) }

@@ -1,10 +1,7 @@
 package sfnsim
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -16,10 +13,13 @@ import (
 	"github.com/switchyard/switchyard/internal/localaws"
 )
 
-const (
-	targetPrefix = "AWSStepFunctions."
-	contentType  = "application/x-amz-json-1.0"
-)
+// protocol is Step Functions' awsJson1_0 dialect: bare error codes in
+// __type and no headers of its own.
+var protocol = localaws.JSONProtocol{
+	TargetPrefix:      "AWSStepFunctions.",
+	ContentType:       "application/x-amz-json-1.0",
+	InternalErrorCode: "InternalFailure",
+}
 
 // Options configure a Service. Zero values mean us-east-1, account
 // 123456789012, no task resources, real sleeping and the wall clock.
@@ -81,12 +81,7 @@ func (s *Service) SigningName() string { return "states" }
 
 // Operation implements localaws.Service: it reads the X-Amz-Target header.
 func (s *Service) Operation(r *http.Request, _ []byte) (string, error) {
-	target := r.Header.Get("X-Amz-Target")
-	op, ok := strings.CutPrefix(target, targetPrefix)
-	if !ok || handlers[op] == nil {
-		return op, localaws.BadRequest("UnknownOperationException", "Unknown operation %q", target)
-	}
-	return op, nil
+	return protocol.Operation(r, func(op string) bool { return handlers[op] != nil })
 }
 
 // ThrottleBucket implements localaws.Service.
@@ -118,42 +113,16 @@ func init() {
 // Serve implements localaws.Service.
 func (s *Service) Serve(w http.ResponseWriter, call *localaws.Call) {
 	out, err := handlers[call.Operation](s, call)
-	if err != nil {
-		var ae *localaws.APIError
-		if !errors.As(err, &ae) {
-			ae = localaws.Errorf(http.StatusInternalServerError, "InternalFailure", "%v", err)
-		}
-		s.WriteError(w, call, ae)
-		return
-	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		s.WriteError(w, call, localaws.Errorf(http.StatusInternalServerError, "InternalFailure", "encoding response: %v", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, body)
+	protocol.Respond(w, call, out, err)
 }
 
 // WriteError implements localaws.Service: the awsJson1_0 error document.
 func (s *Service) WriteError(w http.ResponseWriter, call *localaws.Call, e *localaws.APIError) {
-	call.MarkError(e.Code)
-	body, _ := json.Marshal(map[string]string{"__type": e.Code, "message": e.Message})
-	writeJSON(w, e.HTTPStatus, body)
-}
-
-func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	protocol.WriteError(w, call, e)
 }
 
 // decode reads a request body; malformed JSON is a SerializationException.
-func decode(call *localaws.Call, v any) error {
-	if err := json.NewDecoder(bytes.NewReader(call.Body)).Decode(v); err != nil {
-		return localaws.BadRequest("SerializationException", "%v", err)
-	}
-	return nil
-}
+func decode(call *localaws.Call, v any) error { return protocol.Decode(call, v) }
 
 // epoch renders a timestamp as awsJson1_0 does: seconds since the epoch.
 func epoch(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }

@@ -8,8 +8,14 @@ import (
 	"github.com/switchyard/switchyard/internal/localaws"
 )
 
-// contentType is the AWS JSON 1.1 media type of requests and responses.
-const contentType = "application/x-amz-json-1.1"
+// protocol is Secrets Manager's awsJson1_1 dialect: bare error codes in
+// __type and a request id header.
+var protocol = localaws.JSONProtocol{
+	TargetPrefix:      targetPrefix,
+	ContentType:       "application/x-amz-json-1.1",
+	InternalErrorCode: "InternalServiceError",
+	Header:            func(h http.Header, _ []byte) { h.Set("x-amzn-RequestId", newVersionID()) },
+}
 
 type getSecretValueRequest struct {
 	SecretID     string `json:"SecretId"`
@@ -26,11 +32,6 @@ type getSecretValueResponse struct {
 	CreatedDate   float64  `json:"CreatedDate"` // epoch seconds, as JSON 1.1 encodes timestamps
 }
 
-type errorBody struct {
-	Type    string `json:"__type"`
-	Message string `json:"message"`
-}
-
 // Serve implements localaws.Service.
 func (s *Service) Serve(w http.ResponseWriter, call *localaws.Call) {
 	var req getSecretValueRequest
@@ -43,29 +44,12 @@ func (s *Service) Serve(w http.ResponseWriter, call *localaws.Call) {
 		s.WriteError(w, call, apiErr)
 		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	protocol.Respond(w, call, resp, nil)
 }
 
 // WriteError implements localaws.Service.
 func (s *Service) WriteError(w http.ResponseWriter, call *localaws.Call, err *localaws.APIError) {
-	call.MarkError(err.Code)
-	status := err.HTTPStatus
-	if status == 0 {
-		status = http.StatusBadRequest
-	}
-	writeJSON(w, status, errorBody{Type: err.Code, Message: err.Message})
-}
-
-func writeJSON(w http.ResponseWriter, status int, doc any) {
-	body, err := json.Marshal(doc)
-	if err != nil {
-		http.Error(w, "encoding Secrets Manager response: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("x-amzn-RequestId", newVersionID())
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	protocol.WriteError(w, call, err)
 }
 
 func notFound(format string, args ...any) *localaws.APIError {

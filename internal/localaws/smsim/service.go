@@ -152,10 +152,9 @@ func (s *Service) ThrottleError() *localaws.APIError {
 // X-Amz-Target header. Operations other than GetSecretValue are named in
 // the call log and refused.
 func (s *Service) Operation(r *http.Request, _ []byte) (string, error) {
-	target := r.Header.Get("X-Amz-Target")
-	op, ok := strings.CutPrefix(target, targetPrefix)
-	if !ok || op == "" {
-		return "", localaws.BadRequest("UnknownOperationException", "Unknown operation %q", target)
+	op, err := protocol.Operation(r, func(op string) bool { return op != "" })
+	if err != nil {
+		return "", err
 	}
 	if op != OpGetSecretValue {
 		return op, localaws.BadRequest("UnknownOperationException", "The local stack's Secrets Manager does not emulate %s", op)
