@@ -165,8 +165,8 @@ func follow(ctx context.Context, stack *localstack.Stack, w *localstack.Writer, 
 		}
 		if res.AlarmAt.IsZero() {
 			if st, ok := stack.CW.AlarmState(stack.AlarmName); ok && st.Value == "ALARM" {
-				res.AlarmAt = time.Now()
-				p.event("heartbeat alarm → ALARM (%s)", st.Reason)
+				res.AlarmAt = st.Updated // when CloudWatch changed it, not when we looked
+				p.eventAt(st.Updated, "heartbeat alarm → ALARM (%s)", st.Reason)
 			}
 		}
 		var execs []sfnsim.ExecutionInfo
