@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/localaws"
@@ -61,13 +62,15 @@ func testCtx(t *testing.T) context.Context {
 
 func TestLocalRacingAcquisitionHasOneWinner(t *testing.T) {
 	ctx := testCtx(t)
-	s, srv := localStore(t)
-	if _, err := s.Init(ctx, "pg", "node1"); err != nil {
+	const racers = 16
+	db, srv := localDynamoDB(t)
+	if _, err := store.New(db, localTable).Init(ctx, "pg", "node1"); err != nil {
 		t.Fatalf("Init: %v", err)
 	}
-	// Slow reads make the racers read the same version before any writes.
-	srv.Faults().Add(localaws.Fault{Service: "dynamodb", Operation: "GetItem", Latency: 30 * time.Millisecond})
-	const racers = 16
+	// Every racer's first read returns only once all racers have read, so
+	// all of them read the same version before anyone writes: a real race,
+	// whatever the machine's load.
+	s := store.New(&readBarrier{DynamoDBAPI: db, waiting: racers, all: make(chan struct{})}, localTable)
 	now := time.Now()
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -182,4 +185,33 @@ func TestLocalMissingTable(t *testing.T) {
 	if !awsapi.IsNotFound(err) {
 		t.Fatalf("err = %v, want ResourceNotFoundException", err)
 	}
+}
+
+// readBarrier holds each of the first `waiting` GetItem answers until all
+// of them have arrived. Later reads (retries after a lost race) pass.
+type readBarrier struct {
+	awsapi.DynamoDBAPI
+	mu      sync.Mutex
+	waiting int
+	all     chan struct{}
+}
+
+func (b *readBarrier) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	out, err := b.DynamoDBAPI.GetItem(ctx, in, opts...)
+	b.mu.Lock()
+	if b.waiting == 0 {
+		b.mu.Unlock()
+		return out, err
+	}
+	b.waiting--
+	if b.waiting == 0 {
+		close(b.all)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.all:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return out, err
 }
