@@ -32,7 +32,7 @@ build:
 ## lambdas: every function as bin/lambda/<name>/bootstrap, as SAM builds them.
 lambdas:
 	@for f in $(FUNCTIONS); do \
-		GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath \
+		GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" \
 			-o bin/lambda/$$f/bootstrap ./functions/$$f || exit 1; \
 	done
 
@@ -66,5 +66,5 @@ build-ReportFunction:   ; $(call sam_build,report)
 build-RearmFunction:    ; $(call sam_build,rearm)
 
 define sam_build
-GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
+GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 endef
