@@ -20,8 +20,9 @@ func (s *Stack) clusterConfig() (*cluster.Config, error) {
 			OverlayIP:      &cluster.OverlayIP{CIDR: OverlayCIDR, VPCIDs: []string{t.VPCs[0].ID}},
 			ClientEndpoint: s.ClientOverlay.Addr(),
 		},
-		Fence:    cluster.Fence{Mode: cluster.FenceStop, StopTimeoutSeconds: 60},
-		Database: cluster.Database{Name: DatabaseName, SecretID: SecretName, SSLMode: "disable", ConnectTimeoutSeconds: 2},
+		Fence:     cluster.Fence{Mode: cluster.FenceStop, StopTimeoutSeconds: 60},
+		Promotion: cluster.Promotion{MaxLagBytes: s.Options.MaxLagBytes},
+		Database:  cluster.Database{Name: DatabaseName, SecretID: SecretName, SSLMode: "disable", ConnectTimeoutSeconds: 2},
 	}
 	if len(t.Addresses) > 0 {
 		cfg.Routing.ElasticIP = &cluster.ElasticIP{AllocationID: t.Addresses[0].AllocationID}

@@ -58,6 +58,7 @@ func (s *Stack) startDatabase(ctx context.Context) error {
 		},
 	})
 	if replication != nil {
+		s.Replication = replication
 		s.onClose(replication.Close)
 	}
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,9 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchyard/switchyard/internal/dataplane"
 	"github.com/switchyard/switchyard/internal/localaws"
+	"github.com/switchyard/switchyard/internal/localaws/cwsim"
 	"github.com/switchyard/switchyard/internal/localstack"
 	"github.com/switchyard/switchyard/internal/pgharness"
+	"github.com/switchyard/switchyard/internal/pgnode"
 	"github.com/switchyard/switchyard/internal/store"
 )
 
@@ -173,4 +177,110 @@ func TestConcurrentTriggersYieldOneFailover(t *testing.T) {
 	if succeeded != 1 {
 		t.Errorf("%d successful failovers in the history, want 1: %+v", succeeded, rec.History)
 	}
+}
+
+// TestStaleStandbyIsNotPromoted breaks invariant 3 on purpose: with
+// asynchronous replication, the standby's WAL stream is cut while the
+// primary keeps committing, then the primary dies. A failover must be
+// refused without touching anything; only an audited force proceeds.
+func TestStaleStandbyIsNotPromoted(t *testing.T) {
+	ctx := context.Background()
+	const limit = 4096
+	s, err := localstack.Start(ctx, localstack.Options{Logf: t.Logf, Async: true, MaxLagBytes: limit,
+		StateMachineSleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, r := range s.Bus.Rules() {
+		s.Bus.RemoveRule(r)
+	}
+	if err := s.WaitSteady(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PrepareWriterTable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Replication.Cut(dataplane.Refuse)
+	received := lsnOf(t, s, "node2", "SELECT pg_last_wal_receive_lsn()::text")
+	w := s.StartWriter(s.ClientOverlay.Addr(), 20*time.Millisecond)
+	// Wait until the primary has published a position well past what the
+	// standby received: the evidence Assess will weigh.
+	lsnMetric := cwsim.Metric{Namespace: s.Config.Detection.Namespace, Name: "PrimaryLSN",
+		Dimensions: []cwsim.Dimension{{Name: "Cluster", Value: s.Config.Name}, {Name: "Node", Value: "node1"}}}
+	deadline := time.After(30 * time.Second)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		dps := s.CW.Datapoints(lsnMetric)
+		if len(dps) > 0 && dps[len(dps)-1].Maximum > float64(received)+4*limit {
+			break
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("the primary's published position never passed the standby's %s by %d bytes", received, 4*limit)
+		case <-tick.C:
+		}
+	}
+	w.Stop()
+	if err := s.Crash("node1"); err != nil {
+		t.Fatal(err)
+	}
+
+	plain, err := os.ReadFile(filepath.Join(s.Options.RepoDir, "events", "manual-failover.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := startExecution(t, s, "stale-standby", plain)
+	if status := waitExecution(t, s, arn); status != "FAILED" {
+		t.Fatalf("failover to a stale standby: %s, want FAILED (refused)", status)
+	}
+	info, _ := s.SFN.Execution(arn)
+	if info.Error != "FailoverRefused" || !strings.Contains(info.Cause, "bytes behind") {
+		t.Errorf("refusal %s: %s; want FailoverRefused naming the lag", info.Error, info.Cause)
+	}
+	if !standbyInRecovery(t, s) {
+		t.Fatal("a standby behind the limit was promoted")
+	}
+	for _, c := range s.Server.Calls() {
+		if c.Service == "ec2" && (c.Operation == "StopInstances" || c.Operation == "ReplaceRoute") {
+			t.Errorf("%s called %s for a refused failover", c.AccessKeyID, c.Operation)
+		}
+	}
+
+	forced, err := os.ReadFile(filepath.Join(s.Options.RepoDir, "events", "manual-failover-forced.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn = startExecution(t, s, "stale-standby-forced", forced)
+	if status := waitExecution(t, s, arn); status != "SUCCEEDED" {
+		info, _ := s.SFN.Execution(arn)
+		t.Fatalf("forced failover: %s %s %s", status, info.Error, info.Cause)
+	}
+	info, _ = s.SFN.Execution(arn)
+	if !strings.Contains(string(info.Output), `"forced":true`) {
+		t.Errorf("the forced failover's assessment does not say it was forced: %s", info.Output)
+	}
+	if standbyInRecovery(t, s) {
+		t.Error("the forced failover did not promote node2")
+	}
+}
+
+func lsnOf(t *testing.T, s *localstack.Stack, node, query string) pgnode.LSN {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, s.Nodes[node].PG.DSN(localstack.DatabaseName, pgharness.Superuser))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var text string
+	if err := conn.QueryRow(ctx, query).Scan(&text); err != nil {
+		t.Fatal(err)
+	}
+	lsn, err := pgnode.ParseLSN(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lsn
 }

@@ -45,6 +45,9 @@ type Options struct {
 	// StopDelay is how long an emulated instance takes from stopping to
 	// stopped (default 2 s; AWS takes tens of seconds).
 	StopDelay time.Duration
+	// MaxLagBytes is the cluster's promotion lag limit (default: the
+	// cluster package's default).
+	MaxLagBytes int64
 	// ProbeInterval is the node probes' check interval (default 1 s).
 	ProbeInterval time.Duration
 	// StateMachineSleep replaces real time in the state machine's Wait
@@ -75,6 +78,8 @@ type Stack struct {
 
 	Pair  *pgharness.Pair
 	Nodes map[string]*Node // by node name
+	// Replication is the path the standby streams WAL through.
+	Replication *dataplane.Link
 
 	// ClientOverlay forwards the overlay IP as seen from the client subnet
 	// A2; ClientEIP the Elastic IP; ClientDNS the DNS name.
