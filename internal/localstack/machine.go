@@ -118,10 +118,13 @@ func (s *Stack) registerHandlers(app *samtemplate.App) error {
 		if h == nil {
 			return fmt.Errorf("template function %s has no handler in the local stack", id)
 		}
-		handler := lambda.NewHandler(h)
+		// Each invocation gets its own handler, as each concurrent Lambda
+		// invocation gets its own execution environment: aws-lambda-go's
+		// handler reuses one output buffer and is not safe for concurrent
+		// Invoke calls.
 		s.tasks[arn] = func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
-			out, err := handler.Invoke(ctx, input)
-			return out, err
+			out, err := lambda.NewHandler(h).Invoke(ctx, input)
+			return append(json.RawMessage(nil), out...), err
 		}
 	}
 	if len(missing) > 0 {
