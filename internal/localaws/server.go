@@ -178,7 +178,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if f.Partition {
-			call.ErrorCode = "Partitioned"
+			call.MarkError("Partitioned")
 			hijackAndClose(w)
 			return
 		}
@@ -193,9 +193,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := &statusRecorder{ResponseWriter: w}
 	svc.Serve(rec, call)
+	callMu.Lock()
 	if rec.status >= 400 && call.ErrorCode == "" {
 		call.ErrorCode = fmt.Sprintf("HTTP%d", rec.status)
 	}
+	callMu.Unlock()
 }
 
 func (s *Server) record(c *Call) {
@@ -205,7 +207,7 @@ func (s *Server) record(c *Call) {
 }
 
 func (s *Server) fail(w http.ResponseWriter, svc Service, call *Call, e *APIError) {
-	call.ErrorCode = e.Code
+	call.MarkError(e.Code)
 	svc.WriteError(w, call, e)
 }
 
@@ -229,7 +231,11 @@ func (s *Server) take(bucket string) bool {
 
 // MarkError lets a service record the AWS error code it answered with, so
 // the call log shows it. WriteError implementations call it.
-func (c *Call) MarkError(code string) { c.ErrorCode = code }
+func (c *Call) MarkError(code string) {
+	callMu.Lock()
+	defer callMu.Unlock()
+	c.ErrorCode = code
+}
 
 type statusRecorder struct {
 	http.ResponseWriter
