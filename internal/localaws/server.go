@@ -165,6 +165,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op, err := svc.Operation(r, body)
 	call.Operation = op
 	s.record(call)
+	defer call.release()
 	if err != nil {
 		s.fail(w, svc, call, asAPIError(err))
 		return
@@ -200,10 +201,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	callMu.Unlock()
 }
 
+// MaxLoggedCalls bounds the call log of a long-running emulator: past it,
+// the oldest half is dropped.
+const MaxLoggedCalls = 100000
+
 func (s *Server) record(c *Call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.calls) >= MaxLoggedCalls {
+		s.calls = append([]*Call(nil), s.calls[len(s.calls)/2:]...)
+	}
 	s.calls = append(s.calls, c)
+}
+
+// release drops the request and its body once the call is answered: the
+// log keeps what a check needs, not every payload.
+func (c *Call) release() {
+	callMu.Lock()
+	defer callMu.Unlock()
+	c.Request, c.Body = nil, nil
 }
 
 func (s *Server) fail(w http.ResponseWriter, svc Service, call *Call, e *APIError) {

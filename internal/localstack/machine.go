@@ -19,7 +19,6 @@ import (
 	"github.com/switchyard/switchyard/internal/failover"
 	"github.com/switchyard/switchyard/internal/localaws/ddbsim"
 	"github.com/switchyard/switchyard/internal/samtemplate"
-	"github.com/switchyard/switchyard/internal/store"
 )
 
 // TemplateParams are the template.yaml parameters of the local cluster.
@@ -166,7 +165,6 @@ func (s *Stack) handlerFor(logicalID string) any {
 func (s *Stack) deps(logicalID string) *failover.Deps {
 	c := s.client(logicalID)
 	d := failover.NewDeps(s.Config, c)
-	d.Store = store.New(c.DynamoDB, s.Config.Table)
 	d.Log = s.log.With("function", logicalID)
 	d.PollInterval = 200 * time.Millisecond
 	return d

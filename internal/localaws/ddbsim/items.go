@@ -138,19 +138,30 @@ func (s *Service) getItem(call *localaws.Call) (any, error) {
 	return map[string]any{"Item": it}, nil
 }
 
-func (s *Service) putItem(call *localaws.Call) (any, error) {
+// readConditionalWrite reads and validates the input shared by PutItem and
+// DeleteItem: an optional ConditionExpression, its placeholders, and
+// ReturnValues NONE or ALL_OLD.
+func readConditionalWrite(call *localaws.Call) (*itemInput, condition, error) {
 	in, env, err := readItemInput(call)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cond, err := optionalCondition(env, "ConditionExpression", in.ConditionExpression)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := env.checkUnused(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkReturnValues(in.ReturnValues, "NONE", "ALL_OLD"); err != nil {
+		return nil, nil, err
+	}
+	return in, cond, nil
+}
+
+func (s *Service) putItem(call *localaws.Call) (any, error) {
+	in, cond, err := readConditionalWrite(call)
+	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -172,18 +183,8 @@ func (s *Service) putItem(call *localaws.Call) (any, error) {
 }
 
 func (s *Service) deleteItem(call *localaws.Call) (any, error) {
-	in, env, err := readItemInput(call)
+	in, cond, err := readConditionalWrite(call)
 	if err != nil {
-		return nil, err
-	}
-	cond, err := optionalCondition(env, "ConditionExpression", in.ConditionExpression)
-	if err != nil {
-		return nil, err
-	}
-	if err := env.checkUnused(); err != nil {
-		return nil, err
-	}
-	if err := checkReturnValues(in.ReturnValues, "NONE", "ALL_OLD"); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
