@@ -34,7 +34,7 @@ func seedHistory(t *testing.T, em *emulator) {
 	}
 	for _, a := range attempts {
 		holder := "arn:aws:states:us-east-1:123456789012:execution:switchyard-failover:" + a.holder
-		if _, err := st.AcquireLease(ctx, "demo", holder, time.Minute, time.Now()); err != nil {
+		if _, err := st.AcquireLock(ctx, "demo", holder, time.Minute, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		a.entry.StartedAt = time.Now()

@@ -100,8 +100,8 @@ func (a *app) runStatus(ctx context.Context, f statusFlags) error {
 	now := a.now()
 	out := statusOutput{Cluster: rec.Cluster, Table: f.table, Primary: rec.Primary, Epoch: rec.Epoch,
 		UpdatedAt: rec.UpdatedAt, Version: rec.Version}
-	if rec.Lease != nil {
-		out.Lease = &leaseStatus{Holder: rec.Lease.Holder, Expires: rec.Lease.Expires, Active: rec.LeaseActive(now)}
+	if rec.Lock != nil {
+		out.Lease = &leaseStatus{Holder: rec.Lock.Holder, Expires: rec.Lock.Expires, Active: rec.LockActive(now)}
 	}
 	if f.stateMachineARN != "" {
 		out.StateMachineARN = f.stateMachineARN

@@ -32,7 +32,7 @@ func TestStatusShowsRecordLeaseAndRunningExecutions(t *testing.T) {
 	if _, err := st.Init(ctx, "demo", "node1"); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := st.AcquireLease(ctx, "demo", running, 5*time.Minute, time.Now())
+	rec, err := st.AcquireLock(ctx, "demo", running, 5*time.Minute, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestStatusShowsRecordLeaseAndRunningExecutions(t *testing.T) {
 		t.Fatalf("exit %d, stderr: %s", res.code, res.stderr)
 	}
 	mustContain(t, "status", res.stdout, "cluster  demo", "primary  node1", "epoch    2",
-		"held by "+running+" until "+rec.Lease.Expires.UTC().Format(time.RFC3339), "(in ",
+		"held by "+running+" until "+rec.Lock.Expires.UTC().Format(time.RFC3339), "(in ",
 		"running executions of "+arn, "running-failover", running)
 	if strings.Contains(res.stdout, stopped) {
 		t.Errorf("status lists the stopped execution %s:\n%s", stopped, res.stdout)
@@ -66,7 +66,7 @@ func TestStatusShowsRecordLeaseAndRunningExecutions(t *testing.T) {
 		t.Fatalf("status --json: %v\n%s", err, res.stdout)
 	}
 	if doc.Cluster != "demo" || doc.Primary != "node1" || doc.Epoch != 2 || doc.Lease == nil ||
-		doc.Lease.Holder != running || !doc.Lease.Active || !doc.Lease.Expires.Equal(rec.Lease.Expires) {
+		doc.Lease.Holder != running || !doc.Lease.Active || !doc.Lease.Expires.Equal(rec.Lock.Expires) {
 		t.Errorf("status --json = %+v (lease %+v), want demo/node1/epoch 2 leased to %s", doc, doc.Lease, running)
 	}
 	if len(doc.RunningExecutions) != 1 || doc.RunningExecutions[0].ExecutionARN != running {
@@ -91,7 +91,7 @@ func TestStatusFreeAndExpiredLease(t *testing.T) {
 	}
 
 	holder := "arn:aws:states:us-east-1:123456789012:execution:switchyard-failover:crashed"
-	if _, err := st.AcquireLease(ctx, "demo", holder, time.Minute, time.Now().Add(-time.Hour)); err != nil {
+	if _, err := st.AcquireLock(ctx, "demo", holder, time.Minute, time.Now().Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	res = em.run(t, "status", "--cluster", "demo", "--table", testTable)

@@ -24,6 +24,10 @@ type Config struct {
 	Promotion Promotion `json:"promotion"`
 	Detection Detection `json:"detection"`
 	Database  Database  `json:"database"`
+	// Lease is the primary lease the recorded primary's agent renews.
+	Lease PrimaryLease `json:"lease"`
+	// Replication is the pair's replication mode and synchronous policy.
+	Replication Replication `json:"replication"`
 	// Table is the DynamoDB table holding the cluster record.
 	Table string `json:"table"`
 }
@@ -87,16 +91,13 @@ type Fence struct {
 	StopTimeoutSeconds       int    `json:"stopTimeoutSeconds"`
 }
 
-// DefaultMaxLagBytes is the promotion lag limit when none is configured:
-// one WAL segment.
-const DefaultMaxLagBytes = 16 << 20
-
 // Promotion bounds what may be promoted.
 type Promotion struct {
 	// MaxLagBytes is the largest distance, in WAL bytes, between the last
 	// known primary position and what the standby has received, at which
-	// the standby may still be promoted without force. 0 means the default
-	// (DefaultMaxLagBytes); the smallest limit is 1.
+	// the standby may still be promoted without force under asynchronous
+	// replication (synchronous replication allows no lag). 0 means the
+	// default (DefaultAsyncMaxLagBytes); the smallest limit is 1.
 	MaxLagBytes int64 `json:"maxLagBytes"`
 	// PromoteTimeoutSeconds bounds pg_promote's wait.
 	PromoteTimeoutSeconds int `json:"promoteTimeoutSeconds"`
@@ -179,8 +180,9 @@ func (c *Config) applyDefaults() {
 	if c.Detection.AlarmName == "" {
 		c.Detection.AlarmName = "switchyard-" + c.Name + "-primary-heartbeat"
 	}
+	c.applySafetyDefaults()
 	if c.Promotion.MaxLagBytes == 0 {
-		c.Promotion.MaxLagBytes = DefaultMaxLagBytes
+		c.Promotion.MaxLagBytes = DefaultAsyncMaxLagBytes
 	}
 	if c.Detection.HeartbeatStaleSeconds == 0 {
 		c.Detection.HeartbeatStaleSeconds = 30
@@ -287,6 +289,7 @@ func (c *Config) Validate() error {
 	if c.Database.SecretID == "" {
 		bad("database.secretId is empty")
 	}
+	c.validateSafety(bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("cluster config: %w", errors.Join(errs...))
 	}

@@ -19,7 +19,7 @@ func (h *LeaseStep) Handle(ctx context.Context, s State) (Lease, error) {
 		return Lease{}, &StepFailed{Step: "lease", Err: errors.New("the state has no execution id to hold the lease with")}
 	}
 	cfg := h.Config
-	rec, err := h.Store.AcquireLease(ctx, cfg.Name, s.Execution, LeaseTTL, h.now())
+	rec, err := h.Store.AcquireLock(ctx, cfg.Name, s.Execution, LeaseTTL, h.now())
 	var noRecord *store.ErrNoRecord
 	if errors.As(err, &noRecord) {
 		// A new cluster: the first configured node is the initial primary.
@@ -27,9 +27,9 @@ func (h *LeaseStep) Handle(ctx context.Context, s State) (Lease, error) {
 			return Lease{}, classify("lease: creating the cluster record", err)
 		}
 		log.Info("created the cluster record", "primary", cfg.Nodes[0].Name)
-		rec, err = h.Store.AcquireLease(ctx, cfg.Name, s.Execution, LeaseTTL, h.now())
+		rec, err = h.Store.AcquireLock(ctx, cfg.Name, s.Execution, LeaseTTL, h.now())
 	}
-	var held *store.ErrLeaseHeld
+	var held *store.ErrLockHeld
 	if errors.As(err, &held) {
 		log.Info("another failover is in progress", "holder", held.Holder, "expires", held.Expires)
 		return Lease{Acquired: false, Holder: held.Holder, Epoch: held.Epoch}, nil

@@ -53,7 +53,7 @@ func (h *ReportStep) Handle(ctx context.Context, s State) (Report, error) {
 		}
 	}
 	if _, err := write(ctx, h.Config.Name, s.Execution, entry); err != nil {
-		var notHolder *store.ErrNotLeaseHolder
+		var notHolder *store.ErrNotLockHolder
 		if !errors.As(err, &notHolder) {
 			return r, classify("report", err)
 		}

@@ -52,7 +52,7 @@ func TestReportRecordsThePromotedNodeAfterALateFailure(t *testing.T) {
 				t.Fatal(err)
 			}
 			exec := "arn:aws:states:us-east-1:123456789012:execution:m:e1"
-			rec, err := st.AcquireLease(ctx, cfg.Name, exec, time.Minute, time.Now())
+			rec, err := st.AcquireLock(ctx, cfg.Name, exec, time.Minute, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,8 +75,8 @@ func TestReportRecordsThePromotedNodeAfterALateFailure(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Primary != tc.wantPrimary || got.Lease != nil {
-				t.Errorf("record primary %s lease %+v, want %s and no lease", got.Primary, got.Lease, tc.wantPrimary)
+			if got.Primary != tc.wantPrimary || got.Lock != nil {
+				t.Errorf("record primary %s lease %+v, want %s and no lease", got.Primary, got.Lock, tc.wantPrimary)
 			}
 		})
 	}

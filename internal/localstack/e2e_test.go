@@ -110,8 +110,8 @@ func assertFailedOver(t *testing.T, s *localstack.Stack) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Primary != "node2" || rec.Lease != nil {
-		t.Errorf("cluster record: primary %s, lease %+v; want node2 and no lease", rec.Primary, rec.Lease)
+	if rec.Primary != "node2" || rec.Lock != nil {
+		t.Errorf("cluster record: primary %s, lease %+v; want node2 and no lease", rec.Primary, rec.Lock)
 	}
 	assertCallsAllowed(t, s)
 }

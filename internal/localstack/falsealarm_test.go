@@ -65,8 +65,8 @@ func TestBrokenMonitoringPathDoesNotFailOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Primary != "node1" || rec.Lease != nil || len(rec.History) == 0 || rec.History[len(rec.History)-1].Outcome != store.OutcomeNotNeeded {
-		t.Errorf("record: primary %s, lease %+v, history %+v; want node1, no lease, last outcome %s", rec.Primary, rec.Lease, rec.History, store.OutcomeNotNeeded)
+	if rec.Primary != "node1" || rec.Lock != nil || len(rec.History) == 0 || rec.History[len(rec.History)-1].Outcome != store.OutcomeNotNeeded {
+		t.Errorf("record: primary %s, lease %+v, history %+v; want node1, no lease, last outcome %s", rec.Primary, rec.Lock, rec.History, store.OutcomeNotNeeded)
 	}
 	rearmed := false
 	for _, c := range s.Server.Calls() {

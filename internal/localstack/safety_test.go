@@ -119,8 +119,8 @@ func TestUnconfirmedFenceNeverPromotes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Primary != "node1" || rec.Lease != nil {
-		t.Errorf("record: primary %s lease %+v, want node1 and the lease released", rec.Primary, rec.Lease)
+	if rec.Primary != "node1" || rec.Lock != nil {
+		t.Errorf("record: primary %s lease %+v, want node1 and the lease released", rec.Primary, rec.Lock)
 	}
 }
 

@@ -13,12 +13,14 @@ const (
 	attrCluster   = "cluster"
 	attrEpoch     = "epoch"
 	attrPrimary   = "primary"
-	attrLease     = "lease"
+	attrLock      = "failoverLock"
 	attrHolder    = "holder"
 	attrExpires   = "expires"
 	attrUpdatedAt = "updatedAt"
 	attrVersion   = "version"
 	attrHistory   = "history"
+	attrPrimLease = "primaryLease"
+	attrStandby   = "standby"
 )
 
 type item = map[string]types.AttributeValue
@@ -46,11 +48,30 @@ func marshal(r Record) item {
 	if r.Primary != "" {
 		it[attrPrimary] = str(r.Primary)
 	}
-	if r.Lease != nil {
-		it[attrLease] = &types.AttributeValueMemberM{Value: item{
-			attrHolder:  str(r.Lease.Holder),
-			attrExpires: num(r.Lease.Expires.UnixMilli()),
+	if r.Lock != nil {
+		it[attrLock] = &types.AttributeValueMemberM{Value: item{
+			attrHolder:  str(r.Lock.Holder),
+			attrExpires: num(r.Lock.Expires.UnixMilli()),
 		}}
+	}
+	if l := r.PrimaryLease; l != nil {
+		m := item{"node": str(l.Node), "term": num(l.Term), "renewed": num(l.Renewed.UnixMilli()),
+			"expires": num(l.Expires.UnixMilli()), "lsn": &types.AttributeValueMemberN{Value: strconv.FormatUint(l.LSN, 10)},
+			"hardFenced": &types.AttributeValueMemberBOOL{Value: l.HardFenced}}
+		if l.SyncStandby != "" {
+			m["syncStandby"] = str(l.SyncStandby)
+		}
+		if l.RevokedBy != "" {
+			m["revokedBy"], m["revokedAt"] = str(l.RevokedBy), timeAttr(l.RevokedAt)
+		}
+		it[attrPrimLease] = &types.AttributeValueMemberM{Value: m}
+	}
+	if st := r.Standby; st != nil {
+		m := item{"node": str(st.Node), "eligible": &types.AttributeValueMemberBOOL{Value: st.Eligible}, "changed": timeAttr(st.Changed)}
+		if st.Reason != "" {
+			m["reason"] = str(st.Reason)
+		}
+		it[attrStandby] = &types.AttributeValueMemberM{Value: m}
 	}
 	hist := make([]types.AttributeValue, 0, len(r.History))
 	for _, h := range r.History {
@@ -99,11 +120,28 @@ func unmarshal(it item) (Record, error) {
 		Version:   d.num(attrVersion),
 		UpdatedAt: d.time(attrUpdatedAt),
 	}
-	if m, ok := d.mapAttr(attrLease); ok {
-		ld := decoder{it: m, path: attrLease + "."}
-		r.Lease = &Lease{Holder: ld.str(attrHolder), Expires: time.UnixMilli(ld.num(attrExpires)).UTC()}
+	if m, ok := d.mapAttr(attrLock); ok {
+		ld := decoder{it: m, path: attrLock + "."}
+		r.Lock = &FailoverLock{Holder: ld.str(attrHolder), Expires: time.UnixMilli(ld.num(attrExpires)).UTC()}
 		if ld.err != nil {
 			d.err = ld.err
+		}
+	}
+	if m, ok := d.mapAttr(attrPrimLease); ok {
+		ld := decoder{it: m, path: attrPrimLease + "."}
+		r.PrimaryLease = &PrimaryLease{Node: ld.str("node"), Term: ld.num("term"),
+			Renewed: time.UnixMilli(ld.num("renewed")).UTC(), Expires: time.UnixMilli(ld.num("expires")).UTC(),
+			LSN: ld.unsigned("lsn"), SyncStandby: ld.str("syncStandby"), RevokedBy: ld.str("revokedBy"),
+			RevokedAt: ld.time("revokedAt"), HardFenced: ld.boolean("hardFenced")}
+		if ld.err != nil {
+			d.err = ld.err
+		}
+	}
+	if m, ok := d.mapAttr(attrStandby); ok {
+		sd := decoder{it: m, path: attrStandby + "."}
+		r.Standby = &StandbyState{Node: sd.str("node"), Eligible: sd.boolean("eligible"), Reason: sd.str("reason"), Changed: sd.time("changed")}
+		if sd.err != nil {
+			d.err = sd.err
 		}
 	}
 	for i, av := range d.list(attrHistory) {
@@ -176,6 +214,23 @@ func (d *decoder) num(name string) int64 {
 	v, err := strconv.ParseInt(n.Value, 10, 64)
 	if err != nil {
 		d.fail(name, "an integer")
+	}
+	return v
+}
+
+func (d *decoder) unsigned(name string) uint64 {
+	av, ok := d.it[name]
+	if !ok {
+		return 0
+	}
+	n, ok := av.(*types.AttributeValueMemberN)
+	if !ok {
+		d.fail(name, "a number")
+		return 0
+	}
+	v, err := strconv.ParseUint(n.Value, 10, 64)
+	if err != nil {
+		d.fail(name, "an unsigned integer")
 	}
 	return v
 }

@@ -80,7 +80,7 @@ func TestLocalRacingAcquisitionHasOneWinner(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, errs[i] = s.AcquireLease(ctx, "pg", fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:failover:%02d", i), time.Minute, now)
+			_, errs[i] = s.AcquireLock(ctx, "pg", fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:failover:%02d", i), time.Minute, now)
 		}()
 	}
 	close(start)
@@ -92,13 +92,13 @@ func TestLocalRacingAcquisitionHasOneWinner(t *testing.T) {
 	}
 	winners := 0
 	for i, err := range errs {
-		var held *store.ErrLeaseHeld
+		var held *store.ErrLockHeld
 		switch {
 		case err == nil:
 			winners++
 		case errors.As(err, &held):
-			if held.Holder != rec.Lease.Holder {
-				t.Errorf("racer %d was told %s holds the lease; the record says %s", i, held.Holder, rec.Lease.Holder)
+			if held.Holder != rec.Lock.Holder {
+				t.Errorf("racer %d was told %s holds the lease; the record says %s", i, held.Holder, rec.Lock.Holder)
 			}
 		default:
 			t.Errorf("racer %d: %v", i, err)
@@ -129,7 +129,7 @@ func TestLocalFailoverRecordLifecycle(t *testing.T) {
 		t.Fatalf("second Init: %v", err)
 	}
 	t0 := time.Now()
-	if _, err := s.AcquireLease(ctx, "pg", exec, time.Minute, t0); err != nil {
+	if _, err := s.AcquireLock(ctx, "pg", exec, time.Minute, t0); err != nil {
 		t.Fatal(err)
 	}
 	entry := store.HistoryEntry{Action: store.ActionFailover, Outcome: store.OutcomeSucceeded, Reason: "primary lost",
@@ -152,7 +152,7 @@ func TestLocalFailoverRecordLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Primary != "node2" || got.Epoch != 2 || got.Lease != nil || len(got.History) != 1 || again.Version != rec.Version {
+	if got.Primary != "node2" || got.Epoch != 2 || got.Lock != nil || len(got.History) != 1 || again.Version != rec.Version {
 		t.Fatalf("record after commit: %+v", got)
 	}
 	h := got.History[0]
@@ -163,25 +163,25 @@ func TestLocalFailoverRecordLifecycle(t *testing.T) {
 	// The next failover may start. A late Release by the finished execution
 	// leaves it alone; a stranger may not release it.
 	const next = "arn:aws:states:us-east-1:123456789012:execution:failover:two"
-	if rec, err := s.AcquireLease(ctx, "pg", next, time.Minute, time.Now()); err != nil || rec.Epoch != 3 {
+	if rec, err := s.AcquireLock(ctx, "pg", next, time.Minute, time.Now()); err != nil || rec.Epoch != 3 {
 		t.Fatalf("next acquisition: epoch %d, err %v", rec.Epoch, err)
 	}
-	if rec, err := s.Release(ctx, "pg", exec, store.HistoryEntry{Outcome: store.OutcomeFailed}); err != nil || !rec.HeldBy(next) {
-		t.Fatalf("late Release by the finished execution: err %v, lease %+v", err, rec.Lease)
+	if rec, err := s.Release(ctx, "pg", exec, store.HistoryEntry{Outcome: store.OutcomeFailed}); err != nil || !rec.LockHeldBy(next) {
+		t.Fatalf("late Release by the finished execution: err %v, lease %+v", err, rec.Lock)
 	}
-	var nh *store.ErrNotLeaseHolder
+	var nh *store.ErrNotLockHolder
 	_, err = s.Release(ctx, "pg", "arn:aws:states:us-east-1:123456789012:execution:failover:stranger", store.HistoryEntry{})
 	if !errors.As(err, &nh) || nh.Holder != next {
 		t.Fatalf("Release by a stranger: err = %v, want *ErrNotLeaseHolder naming the holder", err)
 	}
-	if got, err := s.Get(ctx, "pg"); err != nil || !got.HeldBy(next) || len(got.History) != 1 {
+	if got, err := s.Get(ctx, "pg"); err != nil || !got.LockHeldBy(next) || len(got.History) != 1 {
 		t.Fatalf("record after the refused releases: %+v, %v", got, err)
 	}
 }
 
 func TestLocalMissingTable(t *testing.T) {
 	db, _ := localDynamoDB(t)
-	_, err := store.New(db, "no-such-table").AcquireLease(testCtx(t), "pg", "x", time.Minute, time.Now())
+	_, err := store.New(db, "no-such-table").AcquireLock(testCtx(t), "pg", "x", time.Minute, time.Now())
 	if !awsapi.IsNotFound(err) {
 		t.Fatalf("err = %v, want ResourceNotFoundException", err)
 	}

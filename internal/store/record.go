@@ -32,34 +32,42 @@ const (
 type Record struct {
 	Cluster string `json:"cluster"`
 	// Epoch is the fencing token: it grows by one each time a new holder
-	// acquires the lease. A node that sees a higher epoch than the one it
-	// was promoted in knows it is no longer primary.
+	// acquires the failover lock. Every mutating step proves it still holds
+	// the lock of its epoch (Store.CheckLock) before it acts.
 	Epoch int64 `json:"epoch"`
-	// Primary is the name of the node that is primary (cluster.Node.Name).
+	// Primary is the name of the node that is primary (cluster.Node.Name):
+	// the only node whose agent may run PostgreSQL writable, and only
+	// while PrimaryLease is valid.
 	Primary string `json:"primary"`
-	// Lease is the failover in flight, nil when there is none.
-	Lease     *Lease    `json:"lease,omitempty"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	// Lock is the failover in flight, nil when there is none.
+	Lock *FailoverLock `json:"failoverLock,omitempty"`
+	// PrimaryLease is the recorded primary's right to accept writes,
+	// renewed by its agent; nil until the primary's agent first renews.
+	PrimaryLease *PrimaryLease `json:"primaryLease,omitempty"`
+	// Standby is what the primary's agent last said about the other node:
+	// whether it may be promoted without losing an acknowledged write.
+	Standby   *StandbyState `json:"standby,omitempty"`
+	UpdatedAt time.Time     `json:"updatedAt"`
 	// History holds the last MaxHistory entries, oldest first.
 	History []HistoryEntry `json:"history"`
 	// Version is the compare-and-swap counter; every write bumps it.
 	Version int64 `json:"version"`
 }
 
-// Lease says which execution may change the cluster, and until when.
-type Lease struct {
+// FailoverLock says which execution may change the cluster, and until when.
+type FailoverLock struct {
 	Holder  string    `json:"holder"` // Step Functions execution ARN
 	Expires time.Time `json:"expires"`
 }
 
-// LeaseActive reports whether someone holds an unexpired lease at now.
-func (r Record) LeaseActive(now time.Time) bool {
-	return r.Lease != nil && now.Before(r.Lease.Expires)
+// LockActive reports whether someone holds an unexpired failover lock at now.
+func (r Record) LockActive(now time.Time) bool {
+	return r.Lock != nil && now.Before(r.Lock.Expires)
 }
 
-// HeldBy reports whether holder holds the lease, expired or not.
-func (r Record) HeldBy(holder string) bool {
-	return r.Lease != nil && r.Lease.Holder == holder
+// LockHeldBy reports whether holder holds the failover lock, expired or not.
+func (r Record) LockHeldBy(holder string) bool {
+	return r.Lock != nil && r.Lock.Holder == holder
 }
 
 // entryOf returns the history entry written by execution, newest first, or
@@ -101,29 +109,29 @@ func (e *ErrNoRecord) Error() string {
 	return fmt.Sprintf("cluster %q has no record", e.Cluster)
 }
 
-// ErrLeaseHeld says another execution holds an unexpired lease: a failover
+// ErrLockHeld says another execution holds an unexpired lease: a failover
 // is already in flight.
-type ErrLeaseHeld struct {
+type ErrLockHeld struct {
 	Cluster string
 	Holder  string
 	Expires time.Time
 	Epoch   int64
 }
 
-func (e *ErrLeaseHeld) Error() string {
+func (e *ErrLockHeld) Error() string {
 	return fmt.Sprintf("cluster %q: lease held by %s until %s (epoch %d)",
 		e.Cluster, e.Holder, e.Expires.UTC().Format(time.RFC3339), e.Epoch)
 }
 
-// ErrNotLeaseHolder says the caller does not hold the lease, so it may not
+// ErrNotLockHolder says the caller does not hold the lease, so it may not
 // change the record.
-type ErrNotLeaseHolder struct {
+type ErrNotLockHolder struct {
 	Cluster string
 	Caller  string
 	Holder  string // current holder, "" when nobody holds the lease
 }
 
-func (e *ErrNotLeaseHolder) Error() string {
+func (e *ErrNotLockHolder) Error() string {
 	holder := e.Holder
 	if holder == "" {
 		holder = "nobody"

@@ -77,24 +77,24 @@ func (s *Store) Init(ctx context.Context, cluster, primary string) (Record, erro
 	}
 }
 
-// AcquireLease gives holder the lease until now+ttl. It succeeds when
+// AcquireLock gives holder the lease until now+ttl. It succeeds when
 // nobody holds the lease, when the lease has expired, or when holder holds
 // it already (a retry by the same execution, which only renews the
 // expiry). A new holder bumps the epoch by one; the returned record carries
 // the epoch to fence with. An unexpired lease of another holder is
 // *ErrLeaseHeld.
-func (s *Store) AcquireLease(ctx context.Context, cluster, holder string, ttl time.Duration, now time.Time) (Record, error) {
+func (s *Store) AcquireLock(ctx context.Context, cluster, holder string, ttl time.Duration, now time.Time) (Record, error) {
 	if holder == "" || ttl <= 0 {
 		return Record{}, fmt.Errorf("acquiring lease on cluster %q: holder must not be empty and ttl must be positive", cluster)
 	}
 	return s.update(ctx, "acquiring lease", cluster, func(rec *Record) (bool, error) {
-		if rec.LeaseActive(now) && !rec.HeldBy(holder) {
-			return false, &ErrLeaseHeld{Cluster: cluster, Holder: rec.Lease.Holder, Expires: rec.Lease.Expires, Epoch: rec.Epoch}
+		if rec.LockActive(now) && !rec.LockHeldBy(holder) {
+			return false, &ErrLockHeld{Cluster: cluster, Holder: rec.Lock.Holder, Expires: rec.Lock.Expires, Epoch: rec.Epoch}
 		}
-		if !rec.HeldBy(holder) {
+		if !rec.LockHeldBy(holder) {
 			rec.Epoch++
 		}
-		rec.Lease = &Lease{Holder: holder, Expires: now.Add(ttl).UTC().Truncate(time.Millisecond)}
+		rec.Lock = &FailoverLock{Holder: holder, Expires: now.Add(ttl).UTC().Truncate(time.Millisecond)}
 		return true, nil
 	})
 }
@@ -110,7 +110,7 @@ func (s *Store) Commit(ctx context.Context, cluster, holder, newPrimary string, 
 		return Record{}, fmt.Errorf("committing cluster %q: new primary must not be empty", cluster)
 	}
 	return s.update(ctx, "committing new primary", cluster, func(rec *Record) (bool, error) {
-		if !rec.HeldBy(holder) {
+		if !rec.LockHeldBy(holder) {
 			if done := rec.entryOf(holder); done != nil && done.Committed && done.To == newPrimary {
 				return false, nil // this commit already happened
 			}
@@ -134,7 +134,7 @@ func (s *Store) Commit(ctx context.Context, cluster, holder, newPrimary string, 
 // history entry is *ErrNotLeaseHolder.
 func (s *Store) Release(ctx context.Context, cluster, holder string, entry HistoryEntry) (Record, error) {
 	return s.update(ctx, "releasing lease", cluster, func(rec *Record) (bool, error) {
-		if !rec.HeldBy(holder) {
+		if !rec.LockHeldBy(holder) {
 			if rec.entryOf(holder) != nil {
 				return false, nil // already finished
 			}
@@ -162,13 +162,13 @@ func (s *Store) finish(rec *Record, holder string, entry HistoryEntry) {
 	if n := len(rec.History); n > MaxHistory {
 		rec.History = append([]HistoryEntry(nil), rec.History[n-MaxHistory:]...)
 	}
-	rec.Lease = nil
+	rec.Lock = nil
 }
 
 func (s *Store) notHolder(cluster, caller string, rec Record) error {
-	e := &ErrNotLeaseHolder{Cluster: cluster, Caller: caller}
-	if rec.Lease != nil {
-		e.Holder = rec.Lease.Holder
+	e := &ErrNotLockHolder{Cluster: cluster, Caller: caller}
+	if rec.Lock != nil {
+		e.Holder = rec.Lock.Holder
 	}
 	return e
 }

@@ -45,7 +45,7 @@ func TestInitCreatesOnceAndKeepsExisting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Primary != "node1" || got.Epoch != 1 || got.Lease != nil || len(got.History) != 0 {
+	if got.Primary != "node1" || got.Epoch != 1 || got.Lock != nil || len(got.History) != 0 {
 		t.Fatalf("Get after Init = %+v", got)
 	}
 }
@@ -57,7 +57,7 @@ func TestGetMissingRecord(t *testing.T) {
 	if !errors.As(err, &nr) || nr.Cluster != "other" {
 		t.Fatalf("Get of missing record: err = %v, want *ErrNoRecord", err)
 	}
-	_, err = s.AcquireLease(context.Background(), "other", execA, time.Minute, t0)
+	_, err = s.AcquireLock(context.Background(), "other", execA, time.Minute, t0)
 	if !errors.As(err, &nr) {
 		t.Fatalf("AcquireLease of missing record: err = %v, want *ErrNoRecord", err)
 	}
@@ -67,42 +67,42 @@ func TestAcquireLeaseLifecycle(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newTestStore(t)
 
-	rec, err := s.AcquireLease(ctx, "pg", execA, time.Minute, t0)
+	rec, err := s.AcquireLock(ctx, "pg", execA, time.Minute, t0)
 	if err != nil {
 		t.Fatalf("first acquisition: %v", err)
 	}
-	if rec.Epoch != 2 || !rec.HeldBy(execA) || !rec.Lease.Expires.Equal(t0.Add(time.Minute)) {
-		t.Fatalf("after first acquisition: %+v lease %+v", rec, rec.Lease)
+	if rec.Epoch != 2 || !rec.LockHeldBy(execA) || !rec.Lock.Expires.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("after first acquisition: %+v lease %+v", rec, rec.Lock)
 	}
 
 	// The same execution retrying: no epoch bump, expiry renewed.
-	rec, err = s.AcquireLease(ctx, "pg", execA, time.Minute, t0.Add(10*time.Second))
+	rec, err = s.AcquireLock(ctx, "pg", execA, time.Minute, t0.Add(10*time.Second))
 	if err != nil {
 		t.Fatalf("retry by holder: %v", err)
 	}
-	if rec.Epoch != 2 || !rec.Lease.Expires.Equal(t0.Add(70*time.Second)) {
-		t.Fatalf("retry by holder: epoch %d expires %v", rec.Epoch, rec.Lease.Expires)
+	if rec.Epoch != 2 || !rec.Lock.Expires.Equal(t0.Add(70*time.Second)) {
+		t.Fatalf("retry by holder: epoch %d expires %v", rec.Epoch, rec.Lock.Expires)
 	}
 
 	// Another execution while the lease is live.
-	_, err = s.AcquireLease(ctx, "pg", execB, time.Minute, t0.Add(69*time.Second))
-	var held *ErrLeaseHeld
+	_, err = s.AcquireLock(ctx, "pg", execB, time.Minute, t0.Add(69*time.Second))
+	var held *ErrLockHeld
 	if !errors.As(err, &held) || held.Holder != execA || held.Epoch != 2 {
 		t.Fatalf("acquisition by other while held: err = %v, want *ErrLeaseHeld by A", err)
 	}
 
 	// After expiry the other execution takes over with a new epoch.
-	rec, err = s.AcquireLease(ctx, "pg", execB, time.Minute, t0.Add(70*time.Second))
+	rec, err = s.AcquireLock(ctx, "pg", execB, time.Minute, t0.Add(70*time.Second))
 	if err != nil {
 		t.Fatalf("acquisition after expiry: %v", err)
 	}
-	if rec.Epoch != 3 || !rec.HeldBy(execB) {
-		t.Fatalf("after takeover: epoch %d lease %+v", rec.Epoch, rec.Lease)
+	if rec.Epoch != 3 || !rec.LockHeldBy(execB) {
+		t.Fatalf("after takeover: epoch %d lease %+v", rec.Epoch, rec.Lock)
 	}
 
 	// The old holder lost the lease and must not commit.
 	_, err = s.Commit(ctx, "pg", execA, "node2", HistoryEntry{Action: ActionFailover, Outcome: OutcomeSucceeded})
-	var nh *ErrNotLeaseHolder
+	var nh *ErrNotLockHolder
 	if !errors.As(err, &nh) || nh.Holder != execB {
 		t.Fatalf("commit by old holder: err = %v, want *ErrNotLeaseHolder naming B", err)
 	}
@@ -110,10 +110,10 @@ func TestAcquireLeaseLifecycle(t *testing.T) {
 
 func TestAcquireLeaseRejectsBadArguments(t *testing.T) {
 	s, _ := newTestStore(t)
-	if _, err := s.AcquireLease(context.Background(), "pg", "", time.Minute, t0); err == nil {
+	if _, err := s.AcquireLock(context.Background(), "pg", "", time.Minute, t0); err == nil {
 		t.Fatal("empty holder accepted")
 	}
-	if _, err := s.AcquireLease(context.Background(), "pg", execA, 0, t0); err == nil {
+	if _, err := s.AcquireLock(context.Background(), "pg", execA, 0, t0); err == nil {
 		t.Fatal("zero ttl accepted")
 	}
 }
@@ -144,13 +144,13 @@ func TestConcurrentAcquisitionOneWinner(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = s.AcquireLease(context.Background(), "pg", fmt.Sprintf("exec-%d", i), time.Minute, t0)
+			_, errs[i] = s.AcquireLock(context.Background(), "pg", fmt.Sprintf("exec-%d", i), time.Minute, t0)
 		}()
 	}
 	wg.Wait()
 	winners := 0
 	for i, err := range errs {
-		var held *ErrLeaseHeld
+		var held *ErrLockHeld
 		switch {
 		case err == nil:
 			winners++
@@ -174,7 +174,7 @@ func TestConcurrentAcquisitionOneWinner(t *testing.T) {
 func TestCommitIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	s, db := newTestStore(t)
-	if _, err := s.AcquireLease(ctx, "pg", execA, time.Minute, t0); err != nil {
+	if _, err := s.AcquireLock(ctx, "pg", execA, time.Minute, t0); err != nil {
 		t.Fatal(err)
 	}
 	entry := HistoryEntry{Action: ActionFailover, Outcome: OutcomeSucceeded, Reason: "primary lost",
@@ -183,7 +183,7 @@ func TestCommitIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
-	if rec.Primary != "node2" || rec.Lease != nil || len(rec.History) != 1 {
+	if rec.Primary != "node2" || rec.Lock != nil || len(rec.History) != 1 {
 		t.Fatalf("after Commit: %+v", rec)
 	}
 	h := rec.History[0]
@@ -208,7 +208,7 @@ func TestCommitIsIdempotent(t *testing.T) {
 	}
 	// A stranger can neither commit nor release.
 	_, err = s.Commit(ctx, "pg", execB, "node1", entry)
-	var nh *ErrNotLeaseHolder
+	var nh *ErrNotLockHolder
 	if !errors.As(err, &nh) || nh.Holder != "" {
 		t.Fatalf("Commit by stranger: err = %v, want *ErrNotLeaseHolder with no holder", err)
 	}
@@ -220,7 +220,7 @@ func TestCommitIsIdempotent(t *testing.T) {
 func TestReleaseKeepsPrimaryAndIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	s, db := newTestStore(t)
-	if _, err := s.AcquireLease(ctx, "pg", execA, time.Minute, t0); err != nil {
+	if _, err := s.AcquireLock(ctx, "pg", execA, time.Minute, t0); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := s.Release(ctx, "pg", execA, HistoryEntry{Action: ActionFailover, From: "node1", To: "node2",
@@ -228,7 +228,7 @@ func TestReleaseKeepsPrimaryAndIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Release: %v", err)
 	}
-	if rec.Primary != "node1" || rec.Lease != nil || rec.Epoch != 2 || len(rec.History) != 1 || rec.History[0].Committed {
+	if rec.Primary != "node1" || rec.Lock != nil || rec.Epoch != 2 || len(rec.History) != 1 || rec.History[0].Committed {
 		t.Fatalf("after Release: %+v", rec)
 	}
 	puts := db.puts
@@ -240,12 +240,12 @@ func TestReleaseKeepsPrimaryAndIsIdempotent(t *testing.T) {
 	}
 	// A released execution must not commit afterwards.
 	_, err = s.Commit(ctx, "pg", execA, "node2", HistoryEntry{})
-	var nh *ErrNotLeaseHolder
+	var nh *ErrNotLockHolder
 	if !errors.As(err, &nh) {
 		t.Fatalf("Commit after Release: err = %v, want *ErrNotLeaseHolder", err)
 	}
 	// The next failover may start at once.
-	if rec, err := s.AcquireLease(ctx, "pg", execB, time.Minute, t0); err != nil || rec.Epoch != 3 {
+	if rec, err := s.AcquireLock(ctx, "pg", execB, time.Minute, t0); err != nil || rec.Epoch != 3 {
 		t.Fatalf("acquisition after release: rec %+v err %v", rec, err)
 	}
 }
@@ -256,7 +256,7 @@ func TestHistoryIsBounded(t *testing.T) {
 	const runs = MaxHistory + 7
 	for i := range runs {
 		exec := fmt.Sprintf("exec-%d", i)
-		if _, err := s.AcquireLease(ctx, "pg", exec, time.Minute, t0); err != nil {
+		if _, err := s.AcquireLock(ctx, "pg", exec, time.Minute, t0); err != nil {
 			t.Fatalf("run %d: %v", i, err)
 		}
 		if _, err := s.Release(ctx, "pg", exec, HistoryEntry{Outcome: OutcomeNotNeeded}); err != nil {
@@ -282,7 +282,7 @@ func TestHistoryIsBounded(t *testing.T) {
 func TestLongReasonIsTruncated(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newTestStore(t)
-	if _, err := s.AcquireLease(ctx, "pg", execA, time.Minute, t0); err != nil {
+	if _, err := s.AcquireLock(ctx, "pg", execA, time.Minute, t0); err != nil {
 		t.Fatal(err)
 	}
 	long := make([]byte, 5000)
@@ -301,7 +301,7 @@ func TestLongReasonIsTruncated(t *testing.T) {
 func TestWriteContentionIsBounded(t *testing.T) {
 	s, db := newTestStore(t)
 	db.failPut = apiErr("ConditionalCheckFailedException", "The conditional request failed")
-	_, err := s.AcquireLease(context.Background(), "pg", execA, time.Minute, t0)
+	_, err := s.AcquireLock(context.Background(), "pg", execA, time.Minute, t0)
 	var c *ErrContended
 	if !errors.As(err, &c) || c.Attempts != maxCASAttempts {
 		t.Fatalf("err = %v, want *ErrContended", err)
@@ -312,7 +312,7 @@ func TestAWSErrorsKeepTheirClass(t *testing.T) {
 	ctx := context.Background()
 	s, db := newTestStore(t)
 	db.failPut = apiErr("ProvisionedThroughputExceededException", "slow down")
-	_, err := s.AcquireLease(ctx, "pg", execA, time.Minute, t0)
+	_, err := s.AcquireLock(ctx, "pg", execA, time.Minute, t0)
 	if !awsapi.IsThrottle(err) {
 		t.Fatalf("throttled write: err = %v, want a throttle error", err)
 	}
@@ -326,7 +326,7 @@ func TestAWSErrorsKeepTheirClass(t *testing.T) {
 func TestCodecRoundTrip(t *testing.T) {
 	in := Record{
 		Cluster: "pg", Epoch: 7, Primary: "node2", Version: 12, UpdatedAt: t0,
-		Lease: &Lease{Holder: execA, Expires: t0.Add(time.Minute)},
+		Lock: &FailoverLock{Holder: execA, Expires: t0.Add(time.Minute)},
 		History: []HistoryEntry{{
 			Epoch: 6, Action: ActionSwitchover, From: "node1", To: "node2", Execution: execB,
 			Outcome: OutcomeSucceeded, Reason: "maintenance", Committed: true,

@@ -1,0 +1,269 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// PrimaryLease is the recorded primary's right to accept writes. Its agent
+// renews it; when it cannot, the agent stops PostgreSQL before Expires (see
+// docs/safety.md for the timing argument). A failover revokes it first and
+// promotes only after it has expired plus the clock margin, or after a
+// hard fence is confirmed.
+type PrimaryLease struct {
+	Node string `json:"node"`
+	// Term is the epoch in which the lease was granted to Node.
+	Term    int64     `json:"term"`
+	Renewed time.Time `json:"renewed"`
+	Expires time.Time `json:"expires"`
+	// LSN is the primary's flushed WAL position at the renewal: the data
+	// gate's evidence. A primary that cannot publish it stops accepting
+	// writes within the lease, so it is never older than one lease.
+	LSN uint64 `json:"lsn"`
+	// SyncStandby is the synchronous standby the primary had named at the
+	// renewal ("" while asynchronous).
+	SyncStandby string `json:"syncStandby,omitempty"`
+	// RevokedBy is the execution that revoked the lease ("" while valid);
+	// a revoked lease cannot be renewed.
+	RevokedBy string    `json:"revokedBy,omitempty"`
+	RevokedAt time.Time `json:"revokedAt,omitzero"`
+	// HardFenced says the revoking execution confirmed a hard fence (the
+	// instance forcibly stopped), so promotion need not wait for Expires.
+	HardFenced bool `json:"hardFenced,omitempty"`
+}
+
+// Revoked reports whether a failover revoked the lease.
+func (l *PrimaryLease) Revoked() bool { return l != nil && l.RevokedBy != "" }
+
+// StandbyState is the primary agent's word on the other node.
+type StandbyState struct {
+	Node string `json:"node"`
+	// Eligible: the node may be promoted. Under synchronous replication it
+	// is true only while the node is the synchronous standby; the
+	// "available" policy clears it before dropping to asynchronous.
+	Eligible bool      `json:"eligible"`
+	Reason   string    `json:"reason,omitempty"`
+	Changed  time.Time `json:"changed"`
+}
+
+// Renewal is what the primary's agent writes with each renewal.
+type Renewal struct {
+	Node        string
+	Now         time.Time // the agent's clock when it sent the renewal
+	Duration    time.Duration
+	LSN         uint64
+	SyncStandby string
+}
+
+// RenewPrimaryLease extends node's primary lease to r.Now+r.Duration. Only
+// the recorded primary may renew (*ErrNotPrimary otherwise), and not after
+// a failover revoked its lease (*ErrLeaseRevoked): both tell the agent to
+// stop accepting writes at once.
+func (s *Store) RenewPrimaryLease(ctx context.Context, cluster string, r Renewal) (Record, error) {
+	if r.Node == "" || r.Duration <= 0 {
+		return Record{}, fmt.Errorf("renewing the primary lease of cluster %q: node must not be empty and duration must be positive", cluster)
+	}
+	return s.update(ctx, "renewing the primary lease", cluster, func(rec *Record) (bool, error) {
+		if rec.Primary != r.Node {
+			return false, &ErrNotPrimary{Cluster: cluster, Node: r.Node, Primary: rec.Primary, Epoch: rec.Epoch}
+		}
+		l := rec.PrimaryLease
+		if l != nil && l.Node == r.Node && l.Revoked() {
+			return false, &ErrLeaseRevoked{Cluster: cluster, Node: r.Node, By: l.RevokedBy, At: l.RevokedAt}
+		}
+		next := PrimaryLease{Node: r.Node, Term: rec.Epoch}
+		if l != nil && l.Node == r.Node {
+			next.Term = l.Term
+		}
+		next.Renewed = r.Now.UTC().Truncate(time.Millisecond)
+		next.Expires = r.Now.Add(r.Duration).UTC().Truncate(time.Millisecond)
+		next.LSN, next.SyncStandby = r.LSN, r.SyncStandby
+		rec.PrimaryLease = &next
+		return true, nil
+	})
+}
+
+// SetStandbyEligibility records, on behalf of the primary's agent, whether
+// standby may be promoted. Only the recorded primary with an unrevoked lease
+// may write it. Writing what is already recorded changes nothing.
+func (s *Store) SetStandbyEligibility(ctx context.Context, cluster, primary, standby string, eligible bool, reason string, now time.Time) (Record, error) {
+	return s.update(ctx, "setting standby eligibility", cluster, func(rec *Record) (bool, error) {
+		if rec.Primary != primary {
+			return false, &ErrNotPrimary{Cluster: cluster, Node: primary, Primary: rec.Primary, Epoch: rec.Epoch}
+		}
+		if l := rec.PrimaryLease; l != nil && l.Node == primary && l.Revoked() {
+			return false, &ErrLeaseRevoked{Cluster: cluster, Node: primary, By: l.RevokedBy, At: l.RevokedAt}
+		}
+		if st := rec.Standby; st != nil && st.Node == standby && st.Eligible == eligible {
+			return false, nil
+		}
+		rec.Standby = &StandbyState{Node: standby, Eligible: eligible, Reason: reason, Changed: now.UTC()}
+		return true, nil
+	})
+}
+
+// CheckLock proves, with a consistent read, that holder still holds the
+// failover lock of epoch; otherwise *ErrLockLost. Every mutating step calls
+// it (or a write conditioned the same way) before it acts.
+func (s *Store) CheckLock(ctx context.Context, cluster, holder string, epoch int64) (Record, error) {
+	rec, err := s.Get(ctx, cluster)
+	if err != nil {
+		return Record{}, err
+	}
+	if err := lockedBy(rec, cluster, holder, epoch); err != nil {
+		return Record{}, err
+	}
+	return rec, nil
+}
+
+func lockedBy(rec Record, cluster, holder string, epoch int64) error {
+	if !rec.LockHeldBy(holder) || rec.Epoch != epoch {
+		e := &ErrLockLost{Cluster: cluster, Holder: holder, Epoch: epoch, RecordEpoch: rec.Epoch}
+		if rec.Lock != nil {
+			e.Owner = rec.Lock.Holder
+		}
+		return e
+	}
+	return nil
+}
+
+// RevokePrimaryLease marks the recorded primary's lease revoked by holder
+// (which must hold the failover lock of epoch): from now on the old
+// primary's agent cannot renew and, reading the record, stops PostgreSQL at
+// once. A primary that never renewed gets a revoked lease expiring now.
+// Revoking again is a no-op. The returned record carries the lease expiry
+// a promotion must wait for.
+func (s *Store) RevokePrimaryLease(ctx context.Context, cluster, holder string, epoch int64, now time.Time) (Record, error) {
+	return s.update(ctx, "revoking the primary lease", cluster, func(rec *Record) (bool, error) {
+		if err := lockedBy(*rec, cluster, holder, epoch); err != nil {
+			return false, err
+		}
+		l := rec.PrimaryLease
+		if l == nil || l.Node != rec.Primary {
+			l = &PrimaryLease{Node: rec.Primary, Term: rec.Epoch, Expires: now.UTC().Truncate(time.Millisecond)}
+		} else if l.RevokedBy == holder {
+			return false, nil
+		} else {
+			c := *l
+			l = &c
+		}
+		l.RevokedBy, l.RevokedAt = holder, now.UTC()
+		rec.PrimaryLease = l
+		return true, nil
+	})
+}
+
+// MarkHardFenced records that holder confirmed a hard fence of the node
+// whose lease it revoked.
+func (s *Store) MarkHardFenced(ctx context.Context, cluster, holder string, epoch int64) (Record, error) {
+	return s.update(ctx, "recording the hard fence", cluster, func(rec *Record) (bool, error) {
+		if err := lockedBy(*rec, cluster, holder, epoch); err != nil {
+			return false, err
+		}
+		l := rec.PrimaryLease
+		if l == nil || l.RevokedBy != holder {
+			return false, fmt.Errorf("recording the hard fence of cluster %q: %s has not revoked the primary lease", cluster, holder)
+		}
+		if l.HardFenced {
+			return false, nil
+		}
+		c := *l
+		c.HardFenced = true
+		rec.PrimaryLease = &c
+		return true, nil
+	})
+}
+
+// Grant is a failover's hand-over of the primary role.
+type Grant struct {
+	Holder     string
+	Epoch      int64
+	NewPrimary string
+	Now        time.Time
+	Duration   time.Duration // the new primary's first lease
+	// ClockMargin is added to the old lease's expiry before it counts as
+	// expired.
+	ClockMargin time.Duration
+}
+
+// GrantPrimary makes g.NewPrimary the recorded primary, with a fresh lease,
+// before it is promoted: from then on its agent renews and the old
+// primary's agent keeps its node down. It requires the failover lock of
+// g.Epoch and the old primary fenced: its lease revoked by this holder and
+// either hard-fenced or expired by g.Now minus the clock margin
+// (*ErrNotFenced otherwise, with the instant to retry at). The old primary
+// is recorded as an ineligible standby. Granting again is a no-op.
+func (s *Store) GrantPrimary(ctx context.Context, cluster string, g Grant) (Record, error) {
+	return s.update(ctx, "granting the primary role", cluster, func(rec *Record) (bool, error) {
+		if err := lockedBy(*rec, cluster, g.Holder, g.Epoch); err != nil {
+			return false, err
+		}
+		if rec.Primary == g.NewPrimary {
+			return false, nil
+		}
+		l := rec.PrimaryLease
+		if l == nil || l.Node != rec.Primary || l.RevokedBy != g.Holder {
+			return false, &ErrNotFenced{Cluster: cluster, Node: rec.Primary, Reason: "its primary lease was not revoked by this execution"}
+		}
+		if !l.HardFenced && g.Now.Before(l.Expires.Add(g.ClockMargin)) {
+			return false, &ErrNotFenced{Cluster: cluster, Node: rec.Primary, Until: l.Expires.Add(g.ClockMargin),
+				Reason: fmt.Sprintf("its primary lease expires at %s (plus %s clock margin) and no hard fence is confirmed",
+					l.Expires.Format(time.RFC3339Nano), g.ClockMargin)}
+		}
+		old := rec.Primary
+		rec.Primary = g.NewPrimary
+		rec.PrimaryLease = &PrimaryLease{Node: g.NewPrimary, Term: g.Epoch, Renewed: g.Now.UTC().Truncate(time.Millisecond),
+			Expires: g.Now.Add(g.Duration).UTC().Truncate(time.Millisecond)}
+		rec.Standby = &StandbyState{Node: old, Eligible: false, Changed: g.Now.UTC(),
+			Reason: fmt.Sprintf("former primary (until epoch %d): must rejoin and catch up before it can be promoted", g.Epoch)}
+		return true, nil
+	})
+}
+
+// ErrNotPrimary says a node acted as primary but the record names another.
+type ErrNotPrimary struct {
+	Cluster, Node, Primary string
+	Epoch                  int64
+}
+
+func (e *ErrNotPrimary) Error() string {
+	return fmt.Sprintf("cluster %q: %s is not the recorded primary (the record names %q at epoch %d)", e.Cluster, e.Node, e.Primary, e.Epoch)
+}
+
+// ErrLeaseRevoked says a failover revoked the node's primary lease.
+type ErrLeaseRevoked struct {
+	Cluster, Node, By string
+	At                time.Time
+}
+
+func (e *ErrLeaseRevoked) Error() string {
+	return fmt.Sprintf("cluster %q: the primary lease of %s was revoked by %s at %s", e.Cluster, e.Node, e.By, e.At.Format(time.RFC3339))
+}
+
+// ErrLockLost says a step's execution no longer holds the failover lock of
+// its epoch: another execution took over, or the lock was released.
+type ErrLockLost struct {
+	Cluster, Holder, Owner string
+	Epoch, RecordEpoch     int64
+}
+
+func (e *ErrLockLost) Error() string {
+	owner := e.Owner
+	if owner == "" {
+		owner = "nobody"
+	}
+	return fmt.Sprintf("cluster %q: %s no longer holds the failover lock of epoch %d (record epoch %d, lock held by %s)",
+		e.Cluster, e.Holder, e.Epoch, e.RecordEpoch, owner)
+}
+
+// ErrNotFenced says the old primary is not proven fenced yet. Until, when
+// set, is the earliest instant the lease-based fence can hold.
+type ErrNotFenced struct {
+	Cluster, Node, Reason string
+	Until                 time.Time
+}
+
+func (e *ErrNotFenced) Error() string {
+	return fmt.Sprintf("cluster %q: %s is not fenced: %s", e.Cluster, e.Node, e.Reason)
+}
