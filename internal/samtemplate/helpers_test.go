@@ -55,13 +55,15 @@ func scenarios() []scenario {
 	eip := []string{"ElasticIpAllocationId", "eipalloc-0123"}
 	dns := []string{"HostedZoneId", "Z0123456789", "RecordName", "pg.db.example.internal"}
 	all := append(append(append([]string{}, overlay...), eip...), dns...)
-	isolate := append([]string{"FenceMode", "isolate", "IsolationSecurityGroupId", "sg-0isolate"}, overlay...)
+	timing := append([]string{"LeaseSeconds", "20", "LeaseRenewSeconds", "5", "LeaseClockMarginMs", "2500",
+		"LeaseWatchdogSeconds", "12", "ReplicationMode", "async", "SyncPolicy", "strict", "DegradeAfterSeconds", "30",
+		"MetricNamespace", "Acme/Switchyard", "MaxLagBytes", "4096"}, eip...)
 	return []scenario{
 		{"overlay only", with(baseParams(), overlay...)},
 		{"elastic IP only", with(baseParams(), eip...)},
 		{"DNS only", with(baseParams(), dns...)},
 		{"all three", with(baseParams(), all...)},
-		{"isolate fencing", with(baseParams(), isolate...)},
+		{"async, strict, long lease, own namespace", with(baseParams(), timing...)},
 		{"isolate-and-stop, 60 s heartbeat", with(baseParams(), append([]string{"FenceMode", "isolate-and-stop",
 			"IsolationSecurityGroupId", "sg-0isolate", "HeartbeatPeriodSeconds", "60", "HeartbeatEvaluationPeriods", "2"}, dns...)...)},
 	}

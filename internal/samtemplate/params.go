@@ -112,7 +112,23 @@ func resolveParams(tmpl map[string]any, params map[string]string) (map[string]pa
 	return out, nil
 }
 
+// parameterProperties are the properties CloudFormation allows in a
+// parameter declaration. Anything else makes CloudFormation reject the
+// template; the usual cause is an unquoted ", " inside a {…} flow mapping,
+// which splits a Description into an extra key.
+var parameterProperties = map[string]bool{
+	"Type": true, "Default": true, "Description": true, "AllowedValues": true, "AllowedPattern": true,
+	"ConstraintDescription": true, "MinValue": true, "MaxValue": true, "MinLength": true, "MaxLength": true,
+	"NoEcho": true,
+}
+
 func resolveParam(name string, decl map[string]any, params map[string]string) (paramValue, error) {
+	for _, k := range sortedKeys(decl) {
+		if !parameterProperties[k] {
+			return paramValue{}, fmt.Errorf("parameter %s: property %q is not a parameter property "+
+				"(an unquoted comma in a {…} flow mapping splits a value into a key; quote the value)", name, k)
+		}
+	}
 	typ, _ := decl["Type"].(string)
 	if typ == "" {
 		return paramValue{}, fmt.Errorf("parameter %s has no Type", name)

@@ -72,17 +72,41 @@ func TestRealTemplateConfigCarriesTheScenario(t *testing.T) {
 			if cfg.Fence.Mode != wantMode || cfg.Fence.IsolationSecurityGroupID != p["IsolationSecurityGroupId"] {
 				t.Errorf("fence = %+v", cfg.Fence)
 			}
-			if cfg.Promotion.MaxLagBytes != 16777216 || cfg.Database.SecretID != p["DatabaseSecretArn"] || cfg.Database.SSLMode != "require" {
+			if cfg.Promotion.MaxLagBytes != int64(paramInt(t, app, "MaxLagBytes")) || cfg.Database.SecretID != p["DatabaseSecretArn"] ||
+				cfg.Database.SSLMode != "require" {
 				t.Errorf("promotion/database = %+v / %+v", cfg.Promotion, cfg.Database)
+			}
+			wantLease := cluster.PrimaryLease{
+				Seconds:              paramInt(t, app, "LeaseSeconds"),
+				RenewSeconds:         paramInt(t, app, "LeaseRenewSeconds"),
+				ClockMarginMs:        paramInt(t, app, "LeaseClockMarginMs"),
+				WatchdogSeconds:      paramInt(t, app, "LeaseWatchdogSeconds"),
+				StopBudgetMs:         cluster.DefaultStopBudgetMs,
+				FailsafeReplySeconds: cluster.DefaultFailsafeReplySeconds,
+			}
+			if wantLease.WatchdogSeconds == 0 {
+				wantLease.WatchdogSeconds = wantLease.Seconds - wantLease.RenewSeconds - 1
+			}
+			if cfg.Lease != wantLease {
+				t.Errorf("lease = %+v, want %+v", cfg.Lease, wantLease)
+			}
+			wantRepl := cluster.Replication{Mode: app.Parameters["ReplicationMode"], SyncPolicy: app.Parameters["SyncPolicy"],
+				DegradeAfterSeconds: paramInt(t, app, "DegradeAfterSeconds")}
+			if cfg.Replication != wantRepl {
+				t.Errorf("replication = %+v, want %+v", cfg.Replication, wantRepl)
+			}
+			if cfg.Detection.Namespace != app.Parameters["MetricNamespace"] || app.Alarms["PrimaryHeartbeatAlarm"].Namespace != cfg.Detection.Namespace {
+				t.Errorf("namespace: config %q, alarm %q, parameter %q", cfg.Detection.Namespace,
+					app.Alarms["PrimaryHeartbeatAlarm"].Namespace, app.Parameters["MetricNamespace"])
 			}
 		})
 	}
 }
 
 func TestRealTemplateConfigErrorsAreCaught(t *testing.T) {
-	// Isolate fencing without an isolation group evaluates fine but is not
-	// a usable configuration: Validate must say so.
-	errs := Validate(realTemplate, with(baseParams(), "OverlayCidr", "10.1.0.10/32", "OverlayVpcIds", "vpc-0a", "FenceMode", "isolate"))
+	// Isolate-and-stop fencing without an isolation group evaluates fine
+	// but is not a usable configuration: Validate must say so.
+	errs := Validate(realTemplate, with(baseParams(), "OverlayCidr", "10.1.0.10/32", "OverlayVpcIds", "vpc-0a", "FenceMode", "isolate-and-stop"))
 	if !strings.Contains(errorsText(errs), "isolationSecurityGroupId") {
 		t.Fatalf("Validate = %v, want the missing isolation group named", errs)
 	}
