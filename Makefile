@@ -36,10 +36,25 @@ lambdas:
 			-o bin/lambda/$$f/bootstrap ./functions/$$f || exit 1; \
 	done
 
-## validate: the offline checks of the deployable artefacts.
+## validate: the offline checks of the deployable artefacts: cfn-lint (every
+## finding fails, informational ones included), asl-validator on the state
+## machine as CloudFormation substitutes it, and switchyard's own
+## cross-checks (ASL <-> template <-> handlers <-> Makefile, timeouts).
+ASL_VALIDATOR ?= asl-validator@4.0.0
 validate:
-	$(GO) run ./cmd/switchyard validate --template template.yaml
-	npx -y asl-validator --json-path statemachine/failover.asl.json
+	@command -v cfn-lint >/dev/null 2>&1 || { \
+		echo "make validate: cfn-lint is not installed; install it with: pip install cfn-lint" >&2; exit 1; }
+	cfn-lint --include-checks I -- template.yaml
+	@command -v npx >/dev/null 2>&1 || { \
+		echo "make validate: npx is not installed; install Node.js with npm (Debian: apt-get install npm)" >&2; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	echo "$(GO) run ./cmd/switchyard validate --template template.yaml --write-definition $$tmp/failover.asl.json" && \
+	$(GO) run ./cmd/switchyard validate --template template.yaml --write-definition "$$tmp/failover.asl.json" && \
+	echo "npx -y $(ASL_VALIDATOR) --json-path $$tmp/failover.asl.json" && \
+	{ npx -y $(ASL_VALIDATOR) --json-path "$$tmp/failover.asl.json"; rc=$$?; \
+	  if [ $$rc -ne 0 ] && ! npm view $(ASL_VALIDATOR) version >/dev/null 2>&1; then \
+		echo "make validate: could not fetch $(ASL_VALIDATOR) from the npm registry ($$(npm config get registry)); check the network or preinstall it with: npm install -g $(ASL_VALIDATOR)" >&2; fi; \
+	  exit $$rc; }
 
 ## bench: time to recovery of the demo scenario over 10 runs.
 bench: setup

@@ -29,6 +29,10 @@ type validateFlags struct {
 	configs    []string
 	params     []string
 	paramsFile string
+	// writeDefinition is where to write the template's state machine
+	// definition with its DefinitionSubstitutions applied ("" not at all),
+	// for third-party validators such as asl-validator.
+	writeDefinition string
 }
 
 func newValidateCommand(a *app) *cobra.Command {
@@ -54,6 +58,8 @@ func newValidateCommand(a *app) *cobra.Command {
 	fl.StringVar(&f.asl, "asl", DefaultASLPath, "state machine definition to check (\"\" to skip)")
 	fl.StringArrayVar(&f.configs, "config", nil, "cluster configuration JSON file to check (repeatable)")
 	fl.StringArrayVar(&f.params, "param", nil, "template parameter KEY=VALUE (repeatable; wins over --params)")
+	fl.StringVar(&f.writeDefinition, "write-definition", "",
+		"write the template's state machine definition, DefinitionSubstitutions applied, to this file")
 	fl.StringVar(&f.paramsFile, "params", "", "template parameters file: a JSON object {\"Key\":\"value\"} or CloudFormation's [{\"ParameterKey\",\"ParameterValue\"}]")
 	return cmd
 }
@@ -81,9 +87,12 @@ func (a *app) runValidate(_ context.Context, f validateFlags) error {
 	if f.template == "" && f.asl == "" && len(f.configs) == 0 {
 		return usageErrorf("nothing to check: --template and --asl are empty and no --config was given")
 	}
+	if f.writeDefinition != "" && f.template == "" {
+		return usageErrorf("--write-definition needs a --template to take the definition from")
+	}
 	var out validateOutput
 	if f.template != "" {
-		out.Checks = append(out.Checks, checkTemplate(f.template, params))
+		out.Checks = append(out.Checks, checkTemplate(f.template, params, f.writeDefinition))
 	}
 	if f.asl != "" {
 		out.Checks = append(out.Checks, checkDefinition(f.asl))
@@ -128,7 +137,7 @@ func printChecks(a *app, checks []checkResult) {
 	}
 }
 
-func checkTemplate(path string, params map[string]string) checkResult {
+func checkTemplate(path string, params map[string]string, writeDefinition string) checkResult {
 	res := checkResult{Kind: "template", Path: path}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -148,7 +157,35 @@ func checkTemplate(path string, params map[string]string) checkResult {
 	for _, err := range samtemplate.Validate(path, params) {
 		res.Problems = append(res.Problems, splitJoined(err)...)
 	}
+	switch {
+	case writeDefinition == "":
+	case len(res.Problems) > 0:
+		res.Notes = append(res.Notes, "state machine definition not written to "+writeDefinition+": the template has problems")
+	default:
+		if err := writeSubstitutedDefinition(path, params, writeDefinition); err != nil {
+			res.Problems = append(res.Problems, err.Error())
+		} else {
+			res.Notes = append(res.Notes, "state machine definition with DefinitionSubstitutions applied written to "+writeDefinition)
+		}
+	}
 	return res
+}
+
+// writeSubstitutedDefinition writes the state machine definition of the
+// template evaluated with params, as CloudFormation would hand it to Step
+// Functions.
+func writeSubstitutedDefinition(templatePath string, params map[string]string, out string) error {
+	app, err := samtemplate.Load(templatePath, params)
+	if err != nil {
+		return fmt.Errorf("--write-definition: %w", err)
+	}
+	if app.StateMachine == nil {
+		return fmt.Errorf("--write-definition: %s has no state machine", templatePath)
+	}
+	if err := os.WriteFile(out, app.StateMachine.Definition, 0o644); err != nil {
+		return fmt.Errorf("--write-definition: %w", err)
+	}
+	return nil
 }
 
 // placeholderPattern finds the ${Name} placeholders of a definition.

@@ -90,3 +90,33 @@ func TestValidateRejectsBadInput(t *testing.T) {
 		mustContain(t, "stderr", res.stderr, tc.want)
 	}
 }
+
+// --write-definition writes what CloudFormation would hand Step Functions:
+// every ${…} replaced by the template's DefinitionSubstitutions.
+func TestValidateWritesTheSubstitutedDefinition(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "failover.asl.json")
+	res := runCLI(t, "validate", "--template", repoTemplate, "--asl", "", "--write-definition", out)
+	if res.code != cli.ExitOK {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", res.code, res.stdout, res.stderr)
+	}
+	mustContain(t, "validate", res.stdout, "DefinitionSubstitutions applied written to "+out)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(data) || strings.Contains(string(data), "${") {
+		t.Fatalf("written definition is not substituted JSON:\n%s", data)
+	}
+	mustContain(t, "definition", string(data), `"Resource": "arn:aws:lambda:us-east-1:123456789012:function:switchyard-IntakeFunction"`)
+
+	// A template with problems writes nothing and says so.
+	bad := filepath.Join(t.TempDir(), "never.json")
+	res = runCLI(t, "validate", "--template", repoTemplate, "--asl", "", "--param", "FenceMode=explode", "--write-definition", bad)
+	if res.code != cli.ExitFailure {
+		t.Fatalf("exit %d, want %d", res.code, cli.ExitFailure)
+	}
+	mustContain(t, "validate", res.stdout, "not written to "+bad)
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Errorf("%s was written for a template with problems (%v)", bad, err)
+	}
+}
