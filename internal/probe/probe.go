@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
 	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/pgnode"
 )
@@ -20,6 +22,11 @@ type Deps struct {
 	Checker    Checker
 	Restarter  Restarter
 	Logger     *slog.Logger
+	// RoleFilter, when set, maps the role PostgreSQL reports to the role
+	// the heartbeats are published under: the node agent publishes as
+	// primary only while its node is the recorded primary with a valid
+	// lease (agent.Agent.PublishedRole).
+	RoleFilter func(pgnode.Role) pgnode.Role
 }
 
 // Snapshot is the probe's state after its latest check.
@@ -46,6 +53,7 @@ type Probe struct {
 	cfg       Config
 	checker   Checker
 	restarter Restarter
+	filter    func(pgnode.Role) pgnode.Role
 	pub       *Publisher
 	log       *slog.Logger
 
@@ -64,7 +72,7 @@ func New(cfg Config, deps Deps) (*Probe, error) {
 	if deps.CloudWatch == nil {
 		return nil, errors.New("probe: no CloudWatch client")
 	}
-	p := &Probe{cfg: cfg, checker: deps.Checker, restarter: deps.Restarter, log: deps.Logger}
+	p := &Probe{cfg: cfg, checker: deps.Checker, restarter: deps.Restarter, filter: deps.RoleFilter, log: deps.Logger}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -153,6 +161,9 @@ func (p *Probe) tick(ctx context.Context) {
 	}
 	if obs.Healthy() {
 		p.snap.Role = obs.Status.Role()
+		if p.filter != nil {
+			p.snap.Role = p.filter(p.snap.Role)
+		}
 	}
 	p.snap.Heartbeat = map[heartbeat]int{heartbeatNone: -1, heartbeatHealthy: 1, heartbeatUnhealthy: 0}[hb]
 	role := p.snap.Role
@@ -217,4 +228,10 @@ func (p *Probe) logChanges(prev Snapshot, obs Observation, hb heartbeat, role pg
 			p.lastWALRx = rx
 		}
 	}
+}
+
+// AddNodeSample publishes one more value under {Cluster, Node} (the node
+// agent's metrics ride on the probe's publisher).
+func (p *Probe) AddNodeSample(metric string, value float64, at time.Time) {
+	p.pub.Add(Sample{Metric: metric, Unit: types.StandardUnitCount, Dimensions: dims(DimCluster, p.cfg.Cluster, DimNode, p.cfg.Node), Value: value, At: at})
 }
