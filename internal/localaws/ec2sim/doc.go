@@ -31,11 +31,22 @@
 //     stop delay; StartInstances moves stopped → pending → running after the
 //     start delay. Every change of state, including those made with
 //     SetInstanceState, is reported to the OnInstanceState hooks in order.
+//     StopInstances records Force and SkipOsShutdown (StopRequests); no
+//     graceful OS shutdown is emulated, so the hooks hear "stopping" at once
+//     and the local stack ends the node's processes then.
+//   - Reads are strongly consistent unless SetConsistency switches on EC2's
+//     eventual consistency: for a while after a change, DescribeInstances,
+//     DescribeInstanceStatus and DescribeNetworkInterfaces may show the
+//     state before it, and may answer InvalidInstanceID.NotFound (or leave
+//     out) a resource that exists. Seeded, so tests can replay it; see
+//     Consistency.
 //   - Mutating calls record every resource they name or change with
 //     Call.AddResource; Describe calls record the ids they were asked for.
 //
 // Besides the wire API, Service has in-process accessors (RouteTarget,
 // InstanceState, NetworkInterface, AddressTarget, SecurityGroups, ...) for
-// the local data plane and for tests, and test controls (SetInstanceState,
-// SetImpaired, SetStopDelay, SetStartDelay). All are safe for concurrent use.
+// the local data plane and for tests (they always show the truth, never a
+// stale view), and test controls (SetInstanceState, SetImpaired,
+// SetStopDelay, SetStartDelay, SetConsistency, StopRequests). All are safe
+// for concurrent use.
 package ec2sim

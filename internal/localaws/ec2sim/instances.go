@@ -164,9 +164,16 @@ func (s *Service) describeInstances(call *localaws.Call, p params) (response, *l
 	if err != nil {
 		return nil, err
 	}
+	v := s.newViewLocked()
 	views := make([]instanceXML, 0, len(selected))
 	for _, in := range selected {
-		views = append(views, s.instanceView(in))
+		if v.misses(s.lastChange(in)) {
+			if ids != nil {
+				return nil, instanceNotFound([]string{in.id})
+			}
+			continue
+		}
+		views = append(views, s.instanceView(in, v))
 	}
 	out := &describeInstancesResponse{}
 	views, out.NextToken = paginate(instanceFilters.apply(views, filters), call.Operation, pg)
@@ -178,11 +185,13 @@ func (s *Service) describeInstances(call *localaws.Call, p params) (response, *l
 	return out, nil
 }
 
-func (s *Service) instanceView(in *instance) instanceXML {
+// instanceView renders an instance as the view v sees it.
+func (s *Service) instanceView(in *instance, v view) instanceXML {
 	eni := s.eniByID[in.eniID]
 	sn := s.subnetByID[in.subnetID]
+	state, stateChanged := v.instanceState(in)
 	x := instanceXML{
-		InstanceID: in.id, ImageID: in.imageID, State: stateOf(in.state),
+		InstanceID: in.id, ImageID: in.imageID, State: stateOf(state),
 		PrivateDNSName: s.privateDNSName(in.privateIP), InstanceType: "t3.medium",
 		LaunchTime: timestamp(in.launchTime),
 		Placement:  placementXML{AvailabilityZone: s.azOf(in.subnetID), Tenancy: "default"},
@@ -193,9 +202,9 @@ func (s *Service) instanceView(in *instance) instanceXML {
 	if sn != nil {
 		x.VpcID = sn.vpcID
 	}
-	switch in.state {
+	switch state {
 	case StateStopping, StateStopped:
-		x.Reason = "User initiated (" + in.stateChanged.UTC().Format("2006-01-02 15:04:05 MST") + ")"
+		x.Reason = "User initiated (" + stateChanged.UTC().Format("2006-01-02 15:04:05 MST") + ")"
 		x.StateReason = &stateReasonXML{Code: "Client.UserInitiatedShutdown", Message: "Client.UserInitiatedShutdown: User initiated shutdown"}
 	case StatePending:
 		x.StateReason = &stateReasonXML{Code: "pending", Message: "pending"}
@@ -204,12 +213,13 @@ func (s *Service) instanceView(in *instance) instanceXML {
 		x.Tags = append(x.Tags, tagXML{Key: k, Value: in.tags[k]})
 	}
 	if eni != nil {
-		x.SourceDestCheck = eni.sourceDestCheck
-		x.Groups = s.groupViews(eni.groups)
+		groups, sourceDestCheck := v.eni(eni)
+		x.SourceDestCheck = sourceDestCheck
+		x.Groups = s.groupViews(groups)
 		n := instanceENIXML{
 			NetworkInterfaceID: eni.id, SubnetID: eni.subnetID, VpcID: s.vpcOfENI(eni), OwnerID: s.accountID,
 			Status: "in-use", MacAddress: eni.mac, PrivateIPAddress: eni.privateIP,
-			PrivateDNSName: s.privateDNSName(eni.privateIP), SourceDestCheck: eni.sourceDestCheck,
+			PrivateDNSName: s.privateDNSName(eni.privateIP), SourceDestCheck: sourceDestCheck,
 			Groups: x.Groups, InterfaceType: "interface",
 			Attachment: instanceAttachXML{AttachmentID: eni.attachmentID, Status: "attached",
 				AttachTime: timestamp(in.launchTime), DeleteOnTermination: true},

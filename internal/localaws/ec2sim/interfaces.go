@@ -138,22 +138,31 @@ func (s *Service) describeNetworkInterfaces(call *localaws.Call, p params) (resp
 	if err != nil {
 		return nil, err
 	}
+	v := s.newViewLocked()
 	items := make([]networkInterfaceXML, 0, len(selected))
 	for _, n := range selected {
-		items = append(items, s.networkInterfaceView(n))
+		if v.misses(eniLastChange(n)) {
+			if ids != nil {
+				return nil, eniNotFound([]string{n.id})
+			}
+			continue
+		}
+		items = append(items, s.networkInterfaceView(n, v))
 	}
 	out := &describeNetworkInterfacesResponse{}
 	out.NetworkInterfaces, out.NextToken = paginate(networkInterfaceFilters.apply(items, filters), call.Operation, pg)
 	return out, nil
 }
 
-func (s *Service) networkInterfaceView(n *networkInterface) networkInterfaceXML {
+// networkInterfaceView renders an interface as the view v sees it.
+func (s *Service) networkInterfaceView(n *networkInterface, v view) networkInterfaceXML {
 	az := s.azOf(n.subnetID)
+	groups, sourceDestCheck := v.eni(n)
 	x := networkInterfaceXML{
 		NetworkInterfaceID: n.id, SubnetID: n.subnetID, VpcID: s.vpcOfENI(n), AvailabilityZone: az,
 		AvailabilityZoneID: azID(az), OwnerID: s.accountID, Status: "available", MacAddress: n.mac,
 		PrivateIPAddress: n.privateIP, PrivateDNSName: s.privateDNSName(n.privateIP),
-		SourceDestCheck: n.sourceDestCheck, Groups: s.groupViews(n.groups), InterfaceType: "interface",
+		SourceDestCheck: sourceDestCheck, Groups: s.groupViews(groups), InterfaceType: "interface",
 	}
 	if in := s.instanceByID[n.instanceID]; in != nil {
 		x.Status = "in-use"
@@ -212,7 +221,10 @@ func (s *Service) modifyNetworkInterfaceAttribute(call *localaws.Call, p params)
 		if err != nil {
 			return nil, err
 		}
-		eni.sourceDestCheck = check
+		if check != eni.sourceDestCheck {
+			s.recordENILocked(eni)
+			eni.sourceDestCheck = check
+		}
 		return &returnResponse{Return: true}, nil
 	}
 	return s.setGroups(eni, groups)
@@ -233,7 +245,10 @@ func (s *Service) setGroups(eni *networkInterface, groups []string) (response, *
 			set = append(set, g)
 		}
 	}
-	eni.groups = set
+	if !slices.Equal(set, eni.groups) {
+		s.recordENILocked(eni)
+		eni.groups = set
+	}
 	return &returnResponse{Return: true}, nil
 }
 

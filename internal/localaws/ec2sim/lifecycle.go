@@ -43,27 +43,54 @@ type stateChangeResponse struct {
 	Instances []stateChangeXML `xml:"instancesSet>item"`
 }
 
+// StopRequest is one StopInstances call as the emulator received it for
+// one instance: its flags, when it arrived and the instance's state then.
+type StopRequest struct {
+	Force          bool
+	SkipOsShutdown bool
+	At             time.Time
+	PreviousState  string
+}
+
 // stopInstances moves running instances to stopping, and to stopped after
 // the stop delay. Stopping a stopping or stopped instance changes nothing.
-// Force is accepted; it does not shorten the delay.
+// Force and SkipOsShutdown are accepted and recorded (StopRequests); they
+// do not shorten the delay. The emulator never runs a graceful OS
+// shutdown: the OnInstanceState hooks hear "stopping" at once, which is
+// where the local stack ends the node's processes, as a stop that skips
+// the OS shutdown does. Hibernate is refused: no emulated instance is
+// enabled for hibernation.
 func (s *Service) stopInstances(call *localaws.Call, p params) (response, *localaws.APIError) {
 	targets, err := s.lifecycleTargets(call, p)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := p.boolean("Force"); err != nil {
+	force, err := p.boolean("Force")
+	if err != nil {
+		return nil, err
+	}
+	skipOS, err := p.boolean("SkipOsShutdown")
+	if err != nil {
+		return nil, err
+	}
+	hibernate, err := p.boolean("Hibernate")
+	if err != nil {
 		return nil, err
 	}
 	for _, in := range targets {
-		switch in.state {
-		case StatePending, StateShuttingDown, StateTerminated:
+		switch {
+		case in.state == StatePending || in.state == StateShuttingDown || in.state == StateTerminated:
 			return nil, localaws.BadRequest("IncorrectInstanceState",
 				"The instance '%s' is not in a state from which it can be stopped.", in.id)
+		case hibernate:
+			return nil, localaws.BadRequest("UnsupportedHibernationConfiguration",
+				"The instance '%s' is not enabled for hibernation.", in.id)
 		}
 	}
 	out := &stateChangeResponse{}
 	for _, in := range targets {
 		prev := in.state
+		in.stops = append(in.stops, StopRequest{Force: force, SkipOsShutdown: skipOS, At: s.now(), PreviousState: prev})
 		if in.state == StateRunning {
 			s.setStateLocked(in, StateStopping)
 			s.scheduleLocked(in, s.stopDelay, StateStopped)
@@ -71,6 +98,17 @@ func (s *Service) stopInstances(call *localaws.Call, p params) (response, *local
 		out.Instances = append(out.Instances, stateChangeXML{InstanceID: in.id, CurrentState: stateOf(in.state), PreviousState: stateOf(prev)})
 	}
 	return out, nil
+}
+
+// StopRequests returns the StopInstances calls that named the instance and
+// passed validation, oldest first, nil for an unknown instance.
+func (s *Service) StopRequests(instanceID string) []StopRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if in := s.instanceByID[instanceID]; in != nil {
+		return slices.Clone(in.stops)
+	}
+	return nil
 }
 
 // startInstances moves stopped instances to pending, and to running after
@@ -132,8 +170,10 @@ func (s *Service) setStateLocked(in *instance, state string) {
 	if in.state == state {
 		return
 	}
+	now := s.now()
+	s.recordInstanceLocked(in, now)
 	in.state = state
-	in.stateChanged = s.now()
+	in.stateChanged = now
 	in.generation++
 	s.events = append(s.events, stateEvent{instanceID: in.id, state: state})
 }

@@ -164,3 +164,38 @@ func TestHookMayCallService(t *testing.T) {
 		t.Errorf("hook calls = %v, want %v", got, want)
 	}
 }
+
+func TestStopRecordsForceAndSkipOsShutdown(t *testing.T) {
+	h := newHarness(t)
+	h.ec2.SetStopDelay(time.Hour)
+	log := &stateLog{}
+	h.ec2.OnInstanceState(log.record)
+
+	must[*ec2.StopInstancesOutput](t)(h.client.StopInstances(ctx(t), &ec2.StopInstancesInput{
+		InstanceIds: []string{refNode1}, Force: aws.Bool(true), SkipOsShutdown: aws.Bool(true)}))
+	// No OS shutdown to wait for: the hooks hear "stopping" at once.
+	eventually(t, 5*time.Second, "the stopping hook", func() bool {
+		return slices.Contains(log.snapshot(), refNode1+"=stopping")
+	})
+	must[*ec2.StopInstancesOutput](t)(h.client.StopInstances(ctx(t), &ec2.StopInstancesInput{InstanceIds: []string{refNode1}}))
+
+	reqs := h.ec2.StopRequests(refNode1)
+	if len(reqs) != 2 {
+		t.Fatalf("stop requests %+v, want 2", reqs)
+	}
+	if !reqs[0].Force || !reqs[0].SkipOsShutdown || reqs[0].PreviousState != "running" {
+		t.Errorf("first stop %+v, want Force and SkipOsShutdown from running", reqs[0])
+	}
+	if reqs[1].Force || reqs[1].SkipOsShutdown || reqs[1].PreviousState != "stopping" {
+		t.Errorf("second stop %+v, want a plain stop from stopping", reqs[1])
+	}
+	if h.ec2.StopRequests(refNode2) != nil || h.ec2.StopRequests("i-0123456789abcdef0") != nil {
+		t.Error("stop requests recorded for instances nobody stopped")
+	}
+
+	_, err := h.client.StopInstances(ctx(t), &ec2.StopInstancesInput{InstanceIds: []string{refNode2}, Hibernate: aws.Bool(true)})
+	wantCode(t, err, "UnsupportedHibernationConfiguration", 400)
+	if got := h.ec2.InstanceState(refNode2); got != "running" || h.ec2.StopRequests(refNode2) != nil {
+		t.Errorf("a refused hibernation changed node2: %s, %+v", got, h.ec2.StopRequests(refNode2))
+	}
+}

@@ -70,6 +70,7 @@ type networkInterface struct {
 	mac                     string
 	sourceDestCheck         bool
 	groups                  []string
+	past                    []eniVersion // versions stale reads may still show
 }
 
 type instance struct {
@@ -81,7 +82,9 @@ type instance struct {
 	stateChanged                         time.Time
 	instanceImpaired, systemImpaired     bool
 	impairedSince                        time.Time
-	generation                           int // bumped on every state change; cancels stale timers
+	generation                           int               // bumped on every state change; cancels stale timers
+	past                                 []instanceVersion // versions stale reads may still show
+	stops                                []StopRequest     // StopInstances calls naming the instance
 }
 
 type address struct {

@@ -1,6 +1,7 @@
 package ec2sim
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"sort"
 	"sync"
@@ -68,6 +69,9 @@ type Service struct {
 	stopDelay  time.Duration
 	startDelay time.Duration
 	now        func() time.Time
+
+	consistency Consistency // eventual consistency; zero is strong
+	rng         *rand.Rand  // seeded by SetConsistency
 
 	hooks      []func(instanceID, state string)
 	events     []stateEvent // state changes not yet delivered to hooks

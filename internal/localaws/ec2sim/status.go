@@ -82,16 +82,24 @@ func (s *Service) describeInstanceStatus(call *localaws.Call, p params) (respons
 	if err != nil {
 		return nil, err
 	}
+	v := s.newViewLocked()
 	var items []instanceStatusXML
 	for _, in := range selected {
-		if !all && in.state != StateRunning {
+		if v.misses(s.lastChange(in)) {
+			if ids != nil {
+				return nil, instanceNotFound([]string{in.id})
+			}
+			continue
+		}
+		state, _ := v.instanceState(in)
+		if !all && state != StateRunning {
 			continue
 		}
 		az := s.azOf(in.subnetID)
 		items = append(items, instanceStatusXML{
-			InstanceID: in.id, AvailabilityZone: az, AvailabilityZoneID: azID(az), State: stateOf(in.state),
-			SystemStatus:   statusSummary(in, in.systemImpaired),
-			InstanceStatus: statusSummary(in, in.instanceImpaired),
+			InstanceID: in.id, AvailabilityZone: az, AvailabilityZoneID: azID(az), State: stateOf(state),
+			SystemStatus:   statusSummary(state, in, in.systemImpaired),
+			InstanceStatus: statusSummary(state, in, in.instanceImpaired),
 		})
 	}
 	out := &describeInstanceStatusResponse{}
@@ -99,10 +107,11 @@ func (s *Service) describeInstanceStatus(call *localaws.Call, p params) (respons
 	return out, nil
 }
 
-// statusSummary is one status check: initializing while pending, ok or
-// impaired while running, not-applicable otherwise.
-func statusSummary(in *instance, impaired bool) statusSummaryXML {
-	switch in.state {
+// statusSummary is one status check of an instance seen in state:
+// initializing while pending, ok or impaired while running, not-applicable
+// otherwise.
+func statusSummary(state string, in *instance, impaired bool) statusSummaryXML {
+	switch state {
 	case StatePending:
 		return statusSummaryXML{Status: "initializing", Details: []statusDetailXML{{Name: "reachability", Status: "initializing"}}}
 	case StateRunning:
