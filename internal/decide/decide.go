@@ -5,76 +5,11 @@ import (
 	"time"
 )
 
-// Decisions.
-const (
-	Proceed  = "proceed"
-	NoAction = "no-failover-needed"
-	Refuse   = "refuse"
-)
-
-// Probe is what a direct connection to one node's PostgreSQL found.
-type Probe struct {
-	Reachable  bool
-	Error      string // why it was not reachable
-	InRecovery bool
-	// ReceiveLSN is the WAL the standby has received and flushed
-	// (pg_last_wal_receive_lsn); on a primary, its current LSN.
-	ReceiveLSN uint64
-	// Streaming is true when the standby's WAL receiver is streaming.
-	Streaming bool
-	// LastMessageAge is the time since the WAL receiver last heard from the
-	// primary; meaningful only when Streaming.
-	LastMessageAge time.Duration
-}
-
-// Node is what was observed about one node.
-type Node struct {
-	Name          string
-	InstanceState string // EC2 state name: running, stopping, stopped, ...; "" unknown
-	Impaired      bool   // EC2 instance or system status check failed
-	Probe         Probe
-}
-
-// Observation is everything Assess gathered.
-type Observation struct {
-	Trigger string // alarm, fast-path, manual
-	Force   bool
-	Target  string // requested node to promote, "" for the standby
-
-	RecordPrimary string // primary named by the cluster record
-	Nodes         []Node // both nodes
-
-	// PrimaryHeartbeatAge is the age of the primary's newest healthy
-	// heartbeat in CloudWatch; HeartbeatKnown is false when none was found
-	// or CloudWatch could not be read.
-	PrimaryHeartbeatAge time.Duration
-	HeartbeatKnown      bool
-	// LastPrimaryLSN is the newest position the primary published, and
-	// LSNAge its age; LSNKnown is false when there is none.
-	LastPrimaryLSN uint64
-	LSNAge         time.Duration
-	LSNKnown       bool
-
-	StaleAfter  time.Duration // heartbeat/evidence freshness limit
-	MaxLagBytes int64
-}
-
-// Verdict is the decision and the evidence for it.
-type Verdict struct {
-	Decision   string
-	Reason     string
-	OldPrimary string
-	NewPrimary string
-	Evidence   []string
-	LagBytes   int64 // -1 when unknown
-	Forced     bool  // force overrode a check that would have refused
-}
-
 // Decide applies the rules in order: identify old and new primary, look for
 // positive evidence that the primary is alive, count independent loss
 // signals, check the candidate, then the fresh data gate.
 func Decide(o Observation) Verdict {
-	v := Verdict{LagBytes: -1}
+	v := Verdict{LagBytes: -1, BytesAtRisk: -1}
 	refuse := func(format string, args ...any) Verdict {
 		v.Decision, v.Reason = Refuse, fmt.Sprintf(format, args...)
 		return v
@@ -140,19 +75,29 @@ func Decide(o Observation) Verdict {
 	}
 
 	// Fresh data gate.
-	if gate := freshDataGate(o, newNode, &v); gate != "" {
+	gate := freshDataGate(o, oldNode, newNode)
+	v.Evidence = append(v.Evidence, gate.findings...)
+	v.LagBytes, v.BytesAtRisk = gate.lag, gate.atRisk
+	if gate.refusal != "" {
 		if !o.Force {
-			return refuse("%s", gate)
+			return refuse("%s", gate.refusal)
 		}
 		v.Forced = true
-		note("force: %s", gate)
+		note("force: proceeding although %s; bytes at risk: %s", gate.refusal, bytesAtRisk(v.BytesAtRisk))
 	}
 	v.Decision = Proceed
 	v.Reason = fmt.Sprintf("fail over from %s to %s: %d observations of loss", oldNode.Name, newNode.Name, len(loss))
 	if v.Forced {
-		v.Reason += " (forced)"
+		v.Reason += fmt.Sprintf(" (forced; bytes at risk: %s)", bytesAtRisk(v.BytesAtRisk))
 	}
 	return v
+}
+
+func bytesAtRisk(n int64) string {
+	if n < 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%d", n)
 }
 
 func aliveEvidence(o Observation, oldNode, newNode Node) []string {
@@ -197,29 +142,6 @@ func lossSignals(o Observation, oldNode, newNode Node) []string {
 		}
 	}
 	return out
-}
-
-// freshDataGate returns why the candidate fails the gate, or "".
-func freshDataGate(o Observation, newNode Node, v *Verdict) string {
-	if !o.LSNKnown {
-		return "no evidence of the primary's last WAL position (PrimaryLSN metric missing)"
-	}
-	// The primary's last position must be recent relative to its last
-	// heartbeat: evidence older than that says nothing about what it wrote.
-	if o.HeartbeatKnown && o.LSNAge > o.PrimaryHeartbeatAge+o.StaleAfter {
-		return fmt.Sprintf("the primary's last published WAL position is %s old, %s older than its last heartbeat: stale evidence",
-			o.LSNAge.Round(time.Second), (o.LSNAge - o.PrimaryHeartbeatAge).Round(time.Second))
-	}
-	lag := int64(0)
-	if o.LastPrimaryLSN > newNode.Probe.ReceiveLSN {
-		lag = int64(o.LastPrimaryLSN - newNode.Probe.ReceiveLSN)
-	}
-	v.LagBytes = lag
-	v.Evidence = append(v.Evidence, fmt.Sprintf("candidate %s is %d bytes behind the primary's last published position", newNode.Name, lag))
-	if lag > o.MaxLagBytes {
-		return fmt.Sprintf("standby %s is %d bytes behind the last known primary position, more than the limit of %d", newNode.Name, lag, o.MaxLagBytes)
-	}
-	return ""
 }
 
 func find(nodes []Node, name string) (Node, bool) {

@@ -6,9 +6,17 @@ import (
 	"time"
 )
 
-// lostPrimary is the observation of a real loss: the alarm fired, the
-// primary's PostgreSQL is unreachable, the standby lost its WAL stream and
-// is fully caught up with the primary's last published position.
+// now is the instant every test observation is made at.
+var now = time.Date(2026, 3, 14, 9, 27, 0, 0, time.UTC)
+
+// ago is the instant d before now.
+func ago(d time.Duration) time.Time { return now.Add(-d) }
+
+// lostPrimary is the observation of a real loss under synchronous
+// replication: the alarm fired, the primary's PostgreSQL is unreachable,
+// its lease expired 33 s ago (last renewal at LSN 5000 naming node2 as the
+// synchronous standby), nothing saw it alive since, and node2 is the
+// eligible standby, its WAL stream lost, holding everything up to 5000.
 func lostPrimary() Observation {
 	return Observation{
 		Trigger:       "alarm",
@@ -17,9 +25,13 @@ func lostPrimary() Observation {
 			{Name: "node1", InstanceState: "running", Probe: Probe{Error: "connection refused"}},
 			{Name: "node2", InstanceState: "running", Probe: Probe{Reachable: true, InRecovery: true, ReceiveLSN: 5000}},
 		},
+		Now:            now,
+		Lease:          &PrimaryLease{Node: "node1", LSN: 5000, Renewed: ago(41 * time.Second), Expires: ago(33 * time.Second), SyncStandby: "node2"},
+		Standby:        &StandbyState{Node: "node2", Eligible: true, Changed: ago(time.Hour)},
 		HeartbeatKnown: true, PrimaryHeartbeatAge: 40 * time.Second,
 		LSNKnown: true, LastPrimaryLSN: 5000, LSNAge: 41 * time.Second,
-		StaleAfter: 30 * time.Second, MaxLagBytes: 1 << 20,
+		Synchronous: true, LeaseDuration: 8 * time.Second, ClockMargin: time.Second,
+		MaxEvidenceAge: time.Minute, StaleAfter: 30 * time.Second, MaxLagBytes: 1 << 20,
 	}
 }
 
@@ -27,7 +39,7 @@ func TestDecide(t *testing.T) {
 	tests := []struct {
 		name     string
 		mutate   func(o *Observation)
-		decision string
+		decision Decision
 		reason   string // substring of the reason
 		forced   bool
 	}{
@@ -46,6 +58,7 @@ func TestDecide(t *testing.T) {
 			o.Nodes[0].Probe = Probe{Reachable: false, Error: "timeout"}
 			o.Nodes[1].Probe.Streaming, o.Nodes[1].Probe.LastMessageAge = true, time.Minute
 			o.HeartbeatKnown, o.PrimaryHeartbeatAge, o.LSNAge = true, time.Second, time.Second
+			o.Lease.Renewed, o.Lease.Expires = ago(2*time.Second), now.Add(6*time.Second)
 		}, decision: Proceed},
 		{name: "alarm alone with nothing else confirming", mutate: func(o *Observation) {
 			o.Trigger = ""
@@ -72,11 +85,15 @@ func TestDecide(t *testing.T) {
 			o.Force = true
 		}, decision: Proceed, forced: true},
 		{name: "no evidence of the primary's position", mutate: func(o *Observation) {
-			o.LSNKnown = false
-		}, decision: Refuse, reason: "no evidence"},
-		{name: "position evidence much older than the last heartbeat", mutate: func(o *Observation) {
+			o.Lease, o.LSNKnown = nil, false
+		}, decision: Refuse, reason: "missing evidence"},
+		{name: "CloudWatch position much older than the last heartbeat, no lease", mutate: func(o *Observation) {
+			o.Lease, o.Synchronous = nil, false
 			o.LSNAge = 10 * time.Minute
 		}, decision: Refuse, reason: "stale evidence"},
+		{name: "CloudWatch position much older than the last heartbeat, lease bounds it", mutate: func(o *Observation) {
+			o.LSNAge = 10 * time.Minute
+		}, decision: Proceed},
 		{name: "target is the primary", mutate: func(o *Observation) {
 			o.Target = "node1"
 		}, decision: Refuse, reason: "already the primary"},

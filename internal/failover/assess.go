@@ -10,6 +10,7 @@ import (
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/decide"
 	"github.com/switchyard/switchyard/internal/pgnode"
+	"github.com/switchyard/switchyard/internal/store"
 )
 
 // AssessStep gathers evidence from every vantage point it has and decides
@@ -23,10 +24,13 @@ func (h *AssessStep) Handle(ctx context.Context, s State) (Assessment, error) {
 		return Assessment{}, &StepFailed{Step: "assess", Err: errors.New("assess runs only under an acquired lease")}
 	}
 	cfg := h.Config
+	now := h.now()
 	obs := decide.Observation{
 		Trigger: s.Request.Trigger, Force: s.Request.Force, Target: s.Request.Target,
-		RecordPrimary: s.Lease.Primary,
-		StaleAfter:    cfg.HeartbeatStale(), MaxLagBytes: cfg.Promotion.MaxLagBytes,
+		RecordPrimary: s.Lease.Primary, Now: now,
+		Synchronous: cfg.Synchronous(), LeaseDuration: cfg.LeaseDuration(), ClockMargin: cfg.ClockMargin(),
+		MaxEvidenceAge: cloudWatchEvidenceBound(cfg),
+		StaleAfter:     cfg.HeartbeatStale(), MaxLagBytes: cfg.Promotion.MaxLagBytes,
 	}
 	var (
 		wg        sync.WaitGroup
@@ -34,15 +38,24 @@ func (h *AssessStep) Handle(ctx context.Context, s State) (Assessment, error) {
 		instances map[string]instanceView
 		instErr   error
 		beats     heartbeatEvidence
+		rec       store.Record
+		recErr    error
 	)
 	for i, n := range cfg.Nodes {
 		wg.Add(1)
 		go func() { defer wg.Done(); probes[i] = h.probe(ctx, n) }()
 	}
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); instances, instErr = h.describeInstances(ctx) }()
-	go func() { defer wg.Done(); beats = h.heartbeats(ctx, s.Lease.Primary) }()
+	go func() { defer wg.Done(); beats = h.heartbeats(ctx, s.Lease.Primary, now) }()
+	go func() { defer wg.Done(); rec, recErr = h.Store.Get(ctx, cfg.Name) }()
 	wg.Wait()
+	if recErr != nil {
+		// The record is the gate's first source of evidence: retry rather
+		// than decide on less.
+		return Assessment{}, classify("assess: reading the cluster record (primary lease, standby eligibility)", recErr)
+	}
+	notes := recordEvidence(&obs, rec)
 	if instErr != nil {
 		log.Warn("instance states unavailable", "err", instErr)
 	}
@@ -54,15 +67,22 @@ func (h *AssessStep) Handle(ctx context.Context, s State) (Assessment, error) {
 	obs.LSNKnown, obs.LastPrimaryLSN, obs.LSNAge = beats.lsnKnown, beats.lsn, beats.lsnAge
 
 	v := decide.Decide(obs)
+	v.Evidence = append(v.Evidence, notes...)
 	if instErr != nil {
 		v.Evidence = append(v.Evidence, "instance states unavailable: "+instErr.Error())
 	}
 	if beats.err != nil {
 		v.Evidence = append(v.Evidence, "CloudWatch unavailable: "+beats.err.Error())
 	}
-	log.Info("assessed", "decision", v.Decision, "reason", v.Reason, "old", v.OldPrimary, "new", v.NewPrimary, "lagBytes", v.LagBytes, "evidence", v.Evidence)
-	return Assessment{Decision: v.Decision, Reason: v.Reason, OldPrimary: v.OldPrimary, NewPrimary: v.NewPrimary,
-		Evidence: v.Evidence, LagBytes: v.LagBytes, Forced: v.Forced}, nil
+	log.Info("assessed", "decision", v.Decision.String(), "reason", v.Reason, "old", v.OldPrimary, "new", v.NewPrimary,
+		"lagBytes", v.LagBytes, "bytesAtRisk", v.BytesAtRisk, "forced", v.Forced, "evidence", v.Evidence)
+	return assessment(v), nil
+}
+
+// assessment is the verdict in the state machine's contract.
+func assessment(v decide.Verdict) Assessment {
+	return Assessment{Decision: v.Decision.String(), Reason: v.Reason, OldPrimary: v.OldPrimary, NewPrimary: v.NewPrimary,
+		Evidence: v.Evidence, LagBytes: v.LagBytes, BytesAtRisk: v.BytesAtRisk, Forced: v.Forced}
 }
 
 // probe connects to one node's PostgreSQL directly from inside the VPC.

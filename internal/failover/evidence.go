@@ -11,6 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/cluster"
+	"github.com/switchyard/switchyard/internal/decide"
+	"github.com/switchyard/switchyard/internal/store"
 )
 
 // Metric names and dimensions the node probes publish (see internal/probe).
@@ -23,11 +26,41 @@ const (
 )
 
 // evidenceWindow is how far back Assess looks for heartbeats, and
-// evidencePeriod the granularity (high-resolution metrics allow 10 s).
+// evidencePeriod the granularity in seconds: the probes publish
+// high-resolution metrics in 1 s buckets, so a heartbeat's instant is known
+// to the second (the fresh-data gate compares it with the primary lease's
+// expiry).
 const (
 	evidenceWindow = 15 * time.Minute
-	evidencePeriod = 10
+	evidencePeriod = 1
 )
+
+// cloudWatchEvidenceBound is how old CloudWatch's evidence may be when the
+// cluster record holds no primary lease to bound what the primary wrote: an
+// alarm-driven execution reaches Assess about one heartbeat stale limit
+// after the last heartbeat, so evidence older than twice that limit means
+// the primary may have written unseen for longer than detection explains.
+func cloudWatchEvidenceBound(cfg *cluster.Config) time.Duration { return 2 * cfg.HeartbeatStale() }
+
+// recordEvidence copies what the cluster record says about the primary's
+// lease and the standby's eligibility into obs, and returns notes for the
+// evidence on anything a reader of the assessment should know.
+func recordEvidence(obs *decide.Observation, rec store.Record) []string {
+	var notes []string
+	if rec.Primary != obs.RecordPrimary {
+		notes = append(notes, fmt.Sprintf("cluster record: names primary %q now; the failover lock was taken when it named %q", rec.Primary, obs.RecordPrimary))
+	}
+	if l := rec.PrimaryLease; l != nil {
+		obs.Lease = &decide.PrimaryLease{Node: l.Node, LSN: l.LSN, Renewed: l.Renewed, Expires: l.Expires, SyncStandby: l.SyncStandby}
+		if l.Revoked() {
+			notes = append(notes, fmt.Sprintf("cluster record: the primary lease of %s was revoked by %s at %s", l.Node, l.RevokedBy, l.RevokedAt.Format(time.RFC3339)))
+		}
+	}
+	if st := rec.Standby; st != nil {
+		obs.Standby = &decide.StandbyState{Node: st.Node, Eligible: st.Eligible, Reason: st.Reason, Changed: st.Changed}
+	}
+	return notes
+}
 
 // describeInstanceViews reads EC2 state and status checks of the instances.
 func describeInstanceViews(ctx context.Context, api awsapi.EC2API, ids []string) (map[string]instanceView, error) {
@@ -61,9 +94,8 @@ func describeInstanceViews(ctx context.Context, api awsapi.EC2API, ids []string)
 }
 
 // heartbeats reads the primary's newest healthy heartbeat and newest
-// published WAL position from CloudWatch.
-func (h *AssessStep) heartbeats(ctx context.Context, primary string) heartbeatEvidence {
-	now := h.now()
+// published WAL position from CloudWatch, their ages relative to now.
+func (h *AssessStep) heartbeats(ctx context.Context, primary string, now time.Time) heartbeatEvidence {
 	dims := []cwtypes.Dimension{{Name: aws.String(DimCluster), Value: aws.String(h.Config.Name)}, {Name: aws.String(DimNode), Value: aws.String(primary)}}
 	query := func(id, metric string) cwtypes.MetricDataQuery {
 		return cwtypes.MetricDataQuery{Id: aws.String(id), MetricStat: &cwtypes.MetricStat{

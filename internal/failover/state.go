@@ -78,6 +78,11 @@ type Assessment struct {
 	// known primary position (-1 when unknown).
 	LagBytes int64 `json:"lagBytes"`
 	Forced   bool  `json:"forced"`
+	// BytesAtRisk is the WAL the new primary is known to lack: its lag
+	// behind the primary's last published position (writes after that are
+	// not counted), or -1 when that position is missing or stale. A forced
+	// failover's history records it for the audit.
+	BytesAtRisk int64 `json:"bytesAtRisk"`
 }
 
 // StepResult is what a mutating step did.
