@@ -1,6 +1,11 @@
 package failover
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/switchyard/switchyard/internal/store"
+)
 
 // The handlers' error types. Lambda reports the Go type name as errorType,
 // so statemachine/failover.asl.json matches these names in Retry and Catch;
@@ -40,4 +45,29 @@ func (e *FenceNotConfirmed) Unwrap() error { return e.Err }
 
 func inputErrorf(format string, args ...any) error {
 	return &InputError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// LockLost: the execution no longer holds the failover lock of its epoch
+// (another execution took over, or the lock was released). The step did
+// nothing; retrying cannot help.
+type LockLost struct{ Err error }
+
+func (e *LockLost) Error() string { return "failover lock lost: " + e.Err.Error() }
+func (e *LockLost) Unwrap() error { return e.Err }
+
+// lockErr turns the store's lock and fence refusals into the named errors of
+// the state machine's contract; other errors are classified as usual.
+func lockErr(step string, err error) error {
+	var lost *store.ErrLockLost
+	var notFenced *store.ErrNotFenced
+	var notEligible *store.ErrNotEligible
+	switch {
+	case errors.As(err, &notEligible):
+		return &StepFailed{Step: step, Err: err}
+	case errors.As(err, &lost):
+		return &LockLost{Err: fmt.Errorf("%s: %w", step, err)}
+	case errors.As(err, &notFenced):
+		return &FenceNotConfirmed{Err: fmt.Errorf("%s: %w", step, err)}
+	}
+	return classify(step, err)
 }

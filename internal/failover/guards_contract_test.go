@@ -1,8 +1,12 @@
 package failover
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/store"
 )
 
 // The mutating steps refuse, through the Lambda JSON contract, a State that
@@ -44,14 +48,8 @@ func TestMutatingStepsRefuseWithoutPrerequisites(t *testing.T) {
 		wantType string
 		mentions []string
 	}{
-		// Promote: never without a confirmed fence (invariant 1).
-		{"promote without fence", func(d *Deps) any { return (&PromoteStep{d}).Handle },
-			stateWith(DecisionProceed, nil), "FenceNotConfirmed", []string{"not confirmed fenced"}},
-		{"promote with an unfinished fence", func(d *Deps) any { return (&PromoteStep{d}).Handle },
-			stateWith(DecisionProceed, func(s *State) { s.Fence = notDone() }), "FenceNotConfirmed", []string{"not confirmed fenced"}},
-		{"promote without fence even when later steps claim done", func(d *Deps) any { return (&PromoteStep{d}).Handle },
-			stateWith(DecisionProceed, func(s *State) { s.Reroute, s.Verify = done("rerouted"), done("verified") }),
-			"FenceNotConfirmed", []string{"not confirmed fenced"}},
+		// Promote: never on a refused assessment (the fence itself is
+		// checked in the record: TestPromoteChecksTheFenceInTheRecord).
 		{"promote after a fence on a refused assessment", func(d *Deps) any { return (&PromoteStep{d}).Handle },
 			stateWith(DecisionRefuse, func(s *State) { s.Fence = done("node1 fenced (stop)") }), "StepFailed", []string{"promote", "did not decide to proceed"}},
 
@@ -106,23 +104,110 @@ func TestMutatingStepsRefuseWithoutPrerequisites(t *testing.T) {
 }
 
 // The tripwire is only proof if the steps really use these Deps: a fence
-// on a proceed decision does call EC2, and since it cannot confirm the
-// fence it reports FenceNotConfirmed, not success.
+// on a proceed decision revokes the lease in the record and then does call
+// EC2 (and Secrets Manager, to probe the candidate); since it cannot confirm
+// the fence it reports FenceNotConfirmed, not success.
 func TestTripwireSeesTheCallsOfAStepThatProceeds(t *testing.T) {
 	deps, wire := untouchableDeps(t, sampleClusterConfig(t))
 	wire.expectCalls = true
-	out, err := invoke((&FenceStep{deps}).Handle, mustJSON(t, stateWith(DecisionProceed, nil)))
+	epoch := lockedRecord(t, deps, deps.now().Add(5*time.Second))
+	out, err := invoke((&FenceStep{deps}).Handle, mustJSON(t, stateWith(DecisionProceed, func(s *State) { s.Lease.Epoch = epoch })))
 	wantHandlerError[*FenceNotConfirmed](t, err, "FenceNotConfirmed", "node1", "i-0c460e6afa6d2ca4c")
 	if out != nil {
 		t.Errorf("an unconfirmed fence produced output %s", out)
 	}
 	calls := wire.Calls()
-	if len(calls) == 0 {
+	sawEC2 := false
+	for _, c := range calls {
+		switch {
+		case strings.HasPrefix(c, "EC2."):
+			sawEC2 = true
+		case strings.HasPrefix(c, "SecretsManager."):
+		default:
+			t.Errorf("fence called %s, want only EC2 and Secrets Manager (besides the record)", c)
+		}
+	}
+	if !sawEC2 {
 		t.Fatal("the fence step made no EC2 call through the untouchable Deps: the guard tests would prove nothing")
 	}
-	for _, c := range calls {
-		if len(c) < 4 || c[:4] != "EC2." {
-			t.Errorf("fence called %s, want only EC2", c)
-		}
+	rec, err := deps.Store.Get(context.Background(), deps.Config.Name)
+	if err != nil || !rec.PrimaryLease.Revoked() {
+		t.Errorf("fence did not revoke the primary lease first: %+v (%v)", rec.PrimaryLease, err)
+	}
+}
+
+// lockedRecord gives deps a real cluster record (in the DynamoDB emulator):
+// node1 primary with a lease until leaseUntil, the failover lock held by
+// testExecARN. It returns the lock's epoch.
+func lockedRecord(t *testing.T, deps *Deps, leaseUntil time.Time) int64 {
+	t.Helper()
+	ctx := context.Background()
+	deps.Store = recordStore(t, deps.Config.Table)
+	if _, err := deps.Store.Init(ctx, deps.Config.Name, "node1"); err != nil {
+		t.Fatal(err)
+	}
+	now := deps.now()
+	if _, err := deps.Store.RenewPrimaryLease(ctx, deps.Config.Name, store.Renewal{Node: "node1", Now: leaseUntil.Add(-deps.Config.LeaseDuration()), Duration: deps.Config.LeaseDuration(), LSN: 1}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := deps.Store.AcquireLock(ctx, deps.Config.Name, testExecARN, time.Minute, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec.Epoch
+}
+
+// Promote checks the fence itself, in the record, not a flag in its input:
+// it refuses (FenceNotConfirmed, nothing else touched, the record still
+// naming node1) while the old primary's lease is not revoked by this
+// execution, or revoked but not expired plus the clock margin; and it goes
+// ahead once it has expired, whatever the input claims about the fence.
+func TestPromoteChecksTheFenceInTheRecord(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		revoke   bool
+		leaseFor time.Duration // from deps.now()
+		claims   func(s *State)
+		want     string // "" = goes ahead
+	}{
+		{"lease not revoked, input claims a fence", false, time.Hour, func(s *State) { s.Fence = done("fenced") }, "not revoked by this execution"},
+		{"revoked, not expired", true, 5 * time.Second, nil, "clock margin"},
+		{"revoked, expired within the clock margin", true, -100 * time.Millisecond, nil, "clock margin"},
+		{"revoked and expired past the margin, no fence in the input", true, -5 * time.Second, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			deps, wire := untouchableDeps(t, sampleClusterConfig(t))
+			epoch := lockedRecord(t, deps, deps.now().Add(tc.leaseFor))
+			if tc.revoke {
+				if _, err := deps.Store.RevokePrimaryLease(context.Background(), deps.Config.Name, testExecARN, epoch, deps.now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st := stateWith(DecisionProceed, func(s *State) { s.Lease.Epoch = epoch; s.Assessment.Forced = true })
+			if tc.claims != nil {
+				tc.claims(&st)
+			}
+			if tc.want == "" {
+				wire.expectCalls = true
+			}
+			_, err := invoke((&PromoteStep{deps}).Handle, mustJSON(t, st))
+			rec, gerr := deps.Store.Get(context.Background(), deps.Config.Name)
+			if gerr != nil {
+				t.Fatal(gerr)
+			}
+			if tc.want != "" {
+				wantHandlerError[*FenceNotConfirmed](t, err, "FenceNotConfirmed", tc.want)
+				if rec.Primary != "node1" || len(wire.Calls()) > 0 {
+					t.Errorf("a refused promotion changed something: primary %s, calls %v", rec.Primary, wire.Calls())
+				}
+				return
+			}
+			if rec.Primary != "node2" || rec.PrimaryLease.Node != "node2" {
+				t.Errorf("after an expired, revoked lease the record names %s (lease %+v), want node2 granted before pg_promote", rec.Primary, rec.PrimaryLease)
+			}
+			if len(wire.Calls()) == 0 {
+				t.Error("promote went ahead without trying to reach node2")
+			}
+		})
 	}
 }

@@ -7,27 +7,38 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/pgnode"
+	"github.com/switchyard/switchyard/internal/store"
 )
 
 // PromoteStep promotes the standby with pg_promote and checks that it left
-// recovery on a new timeline. It runs only after Fence confirmed the old
-// primary fenced: the state machine has no other path to it, and it refuses
-// to run on a state without a completed fence.
+// recovery on a new timeline. It checks the fence itself rather than
+// trusting its input: before pg_promote it makes the candidate the recorded
+// primary (store.GrantPrimary), a conditional write that succeeds only for
+// the holder of the failover lock of its epoch and only when the old
+// primary's lease was revoked by this execution and has expired plus the
+// clock margin, or a hard fence was confirmed. From that write on, the new
+// primary's agent renews its lease and the old primary's agent keeps its
+// node down.
 type PromoteStep struct{ *Deps }
 
 // Handle is the Lambda handler.
 func (h *PromoteStep) Handle(ctx context.Context, s State) (*StepResult, error) {
 	start := h.now()
 	log := h.logger("promote", s)
-	if s.Fence == nil || !s.Fence.Done {
-		return nil, &FenceNotConfirmed{Err: errors.New("promote refused: the old primary is not confirmed fenced")}
-	}
 	if s.Assessment == nil || s.Assessment.Decision != DecisionProceed {
 		return nil, &StepFailed{Step: "promote", Err: errors.New("promote refused: the assessment did not decide to proceed")}
+	}
+	if s.Lease == nil || !s.Lease.Acquired {
+		return nil, &StepFailed{Step: "promote", Err: errors.New("promote runs only under an acquired failover lock")}
 	}
 	node, ok := h.Config.Node(s.Assessment.NewPrimary)
 	if !ok {
 		return nil, &StepFailed{Step: "promote", Err: fmt.Errorf("node %q is not in the cluster config", s.Assessment.NewPrimary)}
+	}
+	if _, err := h.Store.GrantPrimary(ctx, h.Config.Name, store.Grant{Holder: s.Execution, Epoch: s.Lease.Epoch,
+		NewPrimary: node.Name, Now: h.now(), Duration: h.Config.LeaseDuration(), ClockMargin: h.Config.ClockMargin(),
+		RequireEligible: h.Config.Synchronous() && !s.Assessment.Forced}); err != nil {
+		return nil, lockErr("promote: granting the primary role", err)
 	}
 	conn, err := h.connect(ctx, node.PostgresAddr)
 	if err != nil {

@@ -26,6 +26,12 @@ func (h *RerouteStep) Handle(ctx context.Context, s State) (*StepResult, error) 
 	if !ok {
 		return nil, &StepFailed{Step: "reroute", Err: fmt.Errorf("node %q is not in the cluster config", s.Assessment.NewPrimary)}
 	}
+	if s.Lease == nil {
+		return nil, &StepFailed{Step: "reroute", Err: errors.New("reroute runs only under an acquired failover lock")}
+	}
+	if _, err := h.Store.CheckLock(ctx, h.Config.Name, s.Execution, s.Lease.Epoch); err != nil {
+		return nil, lockErr("reroute", err)
+	}
 	res, err := reroute.All(ctx, reroute.Clients{EC2: h.EC2, Route53: h.Route53}, h.Config, node,
 		reroute.WithPollInterval(h.pollInterval()))
 	var details []string

@@ -20,9 +20,10 @@ func (s *Stack) clusterConfig() (*cluster.Config, error) {
 			OverlayIP:      &cluster.OverlayIP{CIDR: OverlayCIDR, VPCIDs: []string{t.VPCs[0].ID}},
 			ClientEndpoint: s.ClientOverlay.Addr(),
 		},
-		Fence:     cluster.Fence{Mode: cluster.FenceStop, StopTimeoutSeconds: 60},
-		Promotion: cluster.Promotion{MaxLagBytes: s.Options.MaxLagBytes},
-		Database:  cluster.Database{Name: DatabaseName, SecretID: SecretName, SSLMode: "disable", ConnectTimeoutSeconds: 2},
+		Fence:       cluster.Fence{Mode: cluster.FenceStop, StopTimeoutSeconds: 60},
+		Promotion:   cluster.Promotion{MaxLagBytes: s.Options.MaxLagBytes},
+		Replication: cluster.Replication{Mode: replicationMode(s.Options.Async), SyncPolicy: s.Options.SyncPolicy},
+		Database:    cluster.Database{Name: DatabaseName, SecretID: SecretName, SSLMode: "disable", ConnectTimeoutSeconds: 2},
 	}
 	if len(t.Addresses) > 0 {
 		cfg.Routing.ElasticIP = &cluster.ElasticIP{AllocationID: t.Addresses[0].AllocationID}
@@ -54,6 +55,13 @@ func (s *Stack) clusterConfig() (*cluster.Config, error) {
 		return nil, fmt.Errorf("local cluster config: %w", err)
 	}
 	return parsed, nil
+}
+
+func replicationMode(async bool) string {
+	if async {
+		return cluster.ReplicationAsync
+	}
+	return cluster.ReplicationSync
 }
 
 func trimDot(s string) string {

@@ -11,10 +11,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchyard/switchyard/internal/agent"
 	"github.com/switchyard/switchyard/internal/dataplane"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/imdssim"
 	"github.com/switchyard/switchyard/internal/pgharness"
+	"github.com/switchyard/switchyard/internal/pgnode"
 	"github.com/switchyard/switchyard/internal/probe"
 )
 
@@ -37,7 +39,13 @@ type Node struct {
 	// node's PostgreSQL; ProbeLink the path from the node's own probe.
 	FunctionLink, ProbeLink *dataplane.Link
 
+	// Watchdog is the node's emulated /dev/watchdog.
+	Watchdog *Watchdog
+
 	mu          sync.Mutex
+	agent       *agent.Agent
+	stopAgent   context.CancelFunc
+	agentDone   chan struct{}
 	probe       *probe.Probe
 	stopProbe   context.CancelFunc
 	probeDone   chan struct{}
@@ -48,6 +56,9 @@ func (s *Stack) startDatabase(ctx context.Context) error {
 	var replication *dataplane.Link
 	pair, err := pgharness.StartPair(ctx, pgharness.PairOptions{
 		Sync: !s.Options.Async, Database: DatabaseName, Logf: s.Options.Logf,
+		// Standbys reply every second even when idle, so the primary's
+		// failsafe check (a standby replied within FailsafeReply) holds.
+		ExtraConfig: map[string]string{"wal_receiver_status_interval": "'1s'"},
 		ReplicationAddr: func(primary *pgharness.Node) string {
 			l, err := dataplane.NewLink("replication", primary.Addr(), dataplane.WithLogger(s.log))
 			if err != nil {
@@ -75,6 +86,11 @@ func (s *Stack) startDatabase(ctx context.Context) error {
 			return fmt.Errorf("the reference topology has no instance named %s", pg.Name)
 		}
 		n := &Node{Name: pg.Name, Instance: inst, ENI: inst.NetworkInterfaceID, PG: pg}
+		n.Watchdog = newWatchdog(func() {
+			s.log.Warn("watchdog fired: the agent stopped checking in; killing PostgreSQL as a host reset would", "node", n.Name)
+			_ = n.PG.Kill()
+		})
+		s.onClose(func() error { n.Watchdog.close(); return nil })
 		if n.FunctionLink, err = dataplane.NewLink("functions->"+pg.Name, pg.Addr(), dataplane.WithLogger(s.log)); err != nil {
 			return err
 		}
@@ -141,6 +157,9 @@ func (s *Stack) startProbes() error {
 		if err := s.startProbe(n); err != nil {
 			return err
 		}
+		if err := s.startAgent(n); err != nil {
+			return err
+		}
 	}
 	s.onClose(func() error {
 		for _, n := range s.Nodes {
@@ -194,7 +213,13 @@ func (s *Stack) startProbe(n *Node) error {
 		Publish: probe.PublisherConfig{Namespace: s.Config.Detection.Namespace, FlushInterval: 2 * time.Second,
 			Bucket: time.Second, MaxBuffered: 10000, MaxBackoff: 5 * time.Second, CallTimeout: 5 * time.Second, ShutdownTimeout: time.Second},
 		Identity: identity,
-	}, probe.Deps{CloudWatch: s.client("probe-" + n.Name).CloudWatch, Logger: s.log.With("component", "nodeprobe", "node", n.Name)})
+	}, probe.Deps{CloudWatch: s.client("probe-" + n.Name).CloudWatch, Logger: s.log.With("component", "nodeprobe", "node", n.Name),
+		RoleFilter: func(r pgnode.Role) pgnode.Role {
+			if a := n.Agent(); a != nil {
+				return a.PublishedRole(r)
+			}
+			return r
+		}})
 	if err != nil {
 		return fmt.Errorf("probe of %s: %w", n.Name, err)
 	}
@@ -219,8 +244,10 @@ func (n *Node) Probe() *probe.Probe {
 	return n.probe
 }
 
-// StopProbe stops the node's probe and waits for it to end.
+// StopProbe stops the node agent process: its agent loop (leaving the
+// watchdog armed) and its probe, and waits for both to end.
 func (n *Node) StopProbe() {
+	n.StopAgent()
 	n.mu.Lock()
 	cancel, done := n.stopProbe, n.probeDone
 	n.stopProbe, n.probe = nil, nil

@@ -37,6 +37,9 @@ type Options struct {
 	RepoDir string
 	// Async makes replication asynchronous (default synchronous).
 	Async bool
+	// SyncPolicy is the synchronous policy, "strict" or "available"
+	// (default: the cluster package's default).
+	SyncPolicy string
 	// ClusterName defaults to "demo".
 	ClusterName string
 	// TemplateParams override template.yaml parameters (e.g.
@@ -135,9 +138,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err = s.deployTemplate(ctx); err != nil {
 		return nil, fmt.Errorf("creating alarm, rule and state machine from template.yaml: %w", err)
 	}
-	if _, err = store.New(s.client("setup").DynamoDB, s.Config.Table).Init(ctx, s.Config.Name, s.Config.Nodes[0].Name); err != nil {
-		return nil, fmt.Errorf("creating the cluster record: %w", err)
-	}
+	// The cluster record is bootstrapped by the agent of the node observed
+	// writable (node1), not by the stack.
 	return s, nil
 }
 
@@ -237,21 +239,26 @@ func (s *Stack) client(caller string) *awsapi.Clients {
 func (s *Stack) Client(caller string) *awsapi.Clients { return s.client(caller) }
 
 // WaitSteady waits until the cluster is in its normal state: the heartbeat
-// alarm is OK and the primary has published its WAL position, so a failure
-// from now on has the evidence Assess needs.
+// alarm is OK, the primary has published its WAL position, its agent holds
+// the primary lease and (synchronous replication) has recorded the standby
+// eligible, so a failure from now on has the evidence Assess needs.
 func (s *Stack) WaitSteady(ctx context.Context, limit time.Duration) error {
 	primary := s.Config.Nodes[0].Name
 	lsn := cwsim.Metric{Namespace: s.Config.Detection.Namespace, Name: "PrimaryLSN",
 		Dimensions: []cwsim.Dimension{{Name: "Cluster", Value: s.Config.Name}, {Name: "Node", Value: primary}}}
+	records := store.New(s.client("setup").DynamoDB, s.Config.Table)
 	deadline := time.Now().Add(limit)
 	for {
 		st, ok := s.CW.AlarmState(s.AlarmName)
-		if ok && st.Value == cwsim.StateOK && len(s.CW.Datapoints(lsn)) > 0 {
+		rec, recErr := records.Get(ctx, s.Config.Name)
+		leased := recErr == nil && rec.Primary == primary && rec.PrimaryLease != nil && rec.PrimaryLease.Node == primary && rec.PrimaryLease.LSN > 0
+		eligible := !s.Config.Synchronous() || (recErr == nil && rec.Standby != nil && rec.Standby.Eligible)
+		if ok && st.Value == cwsim.StateOK && len(s.CW.Datapoints(lsn)) > 0 && leased && eligible {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("cluster not steady after %s: alarm %s is %q, %d PrimaryLSN datapoints of %s",
-				limit, s.AlarmName, st.Value, len(s.CW.Datapoints(lsn)), primary)
+			return fmt.Errorf("cluster not steady after %s: alarm %s is %q, %d PrimaryLSN datapoints of %s, record %+v (%v)",
+				limit, s.AlarmName, st.Value, len(s.CW.Datapoints(lsn)), primary, rec, recErr)
 		}
 		select {
 		case <-ctx.Done():

@@ -349,3 +349,20 @@ func (n *Node) shutdown() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Controller adapts a node to the start/stop interface of the node agent
+// (agent.Controller): the agent starts and stops the harness's server as it
+// would run pg_ctl on a host.
+type Controller struct{ Node *Node }
+
+// Running reports whether the postmaster runs.
+func (c Controller) Running() bool { return c.Node.Running() }
+
+// Start starts the server and waits until it accepts connections.
+func (c Controller) Start(ctx context.Context) error { return c.Node.Start(ctx) }
+
+// StopImmediate stops the server in immediate mode.
+func (c Controller) StopImmediate(ctx context.Context) error { return c.Node.Stop(ctx, StopImmediate) }
+
+// DataDir is the node's PGDATA.
+func (c Controller) DataDir() string { return c.Node.DataDir }

@@ -185,6 +185,10 @@ type Grant struct {
 	// ClockMargin is added to the old lease's expiry before it counts as
 	// expired.
 	ClockMargin time.Duration
+	// RequireEligible: the new primary must be the standby the record marks
+	// eligible (synchronous replication, not forced). Checked again here
+	// because the old primary may have marked it ineligible after Assess.
+	RequireEligible bool
 }
 
 // GrantPrimary makes g.NewPrimary the recorded primary, with a fresh lease,
@@ -210,6 +214,13 @@ func (s *Store) GrantPrimary(ctx context.Context, cluster string, g Grant) (Reco
 			return false, &ErrNotFenced{Cluster: cluster, Node: rec.Primary, Until: l.Expires.Add(g.ClockMargin),
 				Reason: fmt.Sprintf("its primary lease expires at %s (plus %s clock margin) and no hard fence is confirmed",
 					l.Expires.Format(time.RFC3339Nano), g.ClockMargin)}
+		}
+		if g.RequireEligible && (rec.Standby == nil || rec.Standby.Node != g.NewPrimary || !rec.Standby.Eligible) {
+			reason := "the record never marked it eligible"
+			if rec.Standby != nil && rec.Standby.Node == g.NewPrimary {
+				reason = rec.Standby.Reason
+			}
+			return false, &ErrNotEligible{Cluster: cluster, Node: g.NewPrimary, Reason: reason}
 		}
 		old := rec.Primary
 		rec.Primary = g.NewPrimary
@@ -266,4 +277,14 @@ type ErrNotFenced struct {
 
 func (e *ErrNotFenced) Error() string {
 	return fmt.Sprintf("cluster %q: %s is not fenced: %s", e.Cluster, e.Node, e.Reason)
+}
+
+// ErrNotEligible says the standby may not be promoted without force: the
+// primary's agent marked it ineligible (it may lack acknowledged writes).
+type ErrNotEligible struct {
+	Cluster, Node, Reason string
+}
+
+func (e *ErrNotEligible) Error() string {
+	return fmt.Sprintf("cluster %q: standby %s is not eligible for promotion: %s", e.Cluster, e.Node, e.Reason)
 }

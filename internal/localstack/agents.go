@@ -1,0 +1,165 @@
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/agent"
+	"github.com/switchyard/switchyard/internal/pgharness"
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// Watchdog emulates a node's /dev/watchdog: armed by the agent while its
+// node is the writable primary, it kills the node's PostgreSQL (as a host
+// reset would) when the agent does not pet it within the timeout. Stopping
+// the agent leaves it armed, as closing /dev/watchdog without the magic
+// character does.
+type Watchdog struct {
+	fire func()
+
+	mu      sync.Mutex
+	timer   *time.Timer
+	timeout time.Duration
+	fired   int
+	closed  bool
+}
+
+func newWatchdog(fire func()) *Watchdog { return &Watchdog{fire: fire} }
+
+// Arm starts the countdown (or changes its timeout).
+func (w *Watchdog) Arm(timeout time.Duration) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.timeout = timeout
+	w.resetLocked()
+	return nil
+}
+
+// Pet restarts the countdown.
+func (w *Watchdog) Pet() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.timer != nil {
+		w.resetLocked()
+	}
+	return nil
+}
+
+// Disarm stops the countdown.
+func (w *Watchdog) Disarm() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
+	}
+	return nil
+}
+
+// Fired counts the times the watchdog took PostgreSQL down.
+func (w *Watchdog) Fired() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.fired
+}
+
+func (w *Watchdog) resetLocked() {
+	if w.closed {
+		return
+	}
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	w.timer = time.AfterFunc(w.timeout, func() {
+		w.mu.Lock()
+		if w.closed || w.timer == nil {
+			w.mu.Unlock()
+			return
+		}
+		w.fired++
+		w.timer = nil
+		w.mu.Unlock()
+		w.fire()
+	})
+}
+
+func (w *Watchdog) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
+	}
+}
+
+// startAgent starts the node agent that owns n's PostgreSQL. It publishes
+// through the node's probe and calls DynamoDB as "agent-<node>".
+func (s *Stack) startAgent(n *Node) error {
+	ag, err := agent.New(agent.Config{
+		Cluster: s.Config, Node: n.Name, AdminDSN: n.PG.DSN("postgres", pgharness.Superuser),
+		Interval: s.Options.ProbeInterval, CheckTimeout: s.Options.ProbeInterval, StartRetry: 2 * time.Second,
+	}, agent.Deps{
+		Store:      store.New(s.client(AgentCaller(n.Name)).DynamoDB, s.Config.Table),
+		Controller: pgharness.Controller{Node: n.PG},
+		Watchdog:   n.Watchdog,
+		Publish: func(metric string, v float64, at time.Time) {
+			if p := n.Probe(); p != nil {
+				p.AddNodeSample(metric, v, at)
+			}
+		},
+		Log: s.log.With("component", "agent", "node", n.Name),
+	})
+	if err != nil {
+		return fmt.Errorf("agent of %s: %w", n.Name, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	n.mu.Lock()
+	n.agent, n.stopAgent, n.agentDone = ag, cancel, done
+	n.mu.Unlock()
+	go func() {
+		defer close(done)
+		if err := ag.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("node agent ended", "node", n.Name, "err", err)
+		}
+	}()
+	return nil
+}
+
+// AgentCaller is the caller name (access key id) of a node agent's AWS
+// calls, apart from its probe's ("probe-<node>").
+func AgentCaller(node string) string { return "agent-" + node }
+
+// Agent returns the node's agent (nil once stopped).
+func (n *Node) Agent() *agent.Agent {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.agent
+}
+
+// StopAgent stops the node agent's loop as a kill would: the watchdog stays
+// armed.
+func (n *Node) StopAgent() {
+	n.mu.Lock()
+	cancel, done := n.stopAgent, n.agentDone
+	n.stopAgent, n.agent = nil, nil
+	n.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+// RestartAgent starts the node's agent again after StopAgent.
+func (s *Stack) RestartAgent(name string) error {
+	n, ok := s.Nodes[name]
+	if !ok {
+		return fmt.Errorf("no node %q", name)
+	}
+	n.StopAgent()
+	return s.startAgent(n)
+}
