@@ -1,9 +1,11 @@
 // Command nodeprobe is Switchyard's node agent. It runs next to PostgreSQL
-// on each node of a cluster, checks the local server every second, restarts
-// it locally when it stops, and publishes heartbeats and WAL positions to
-// CloudWatch. The logic lives in internal/probe; this file only turns
-// flags, SWITCHYARD_* environment variables and a JSON config file into a
-// probe.Config and runs it until SIGTERM or SIGINT.
+// on each node of a cluster and owns it: it starts and stops it as the
+// cluster record says (internal/agent: primary lease, self-fencing,
+// watchdog, synchronous replication), checks it every second and publishes
+// heartbeats and WAL positions to CloudWatch (internal/probe). This
+// package only turns flags, SWITCHYARD_* environment variables and a JSON
+// config file into their configurations and runs them until SIGTERM or
+// SIGINT.
 package main
 
 import (
@@ -18,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/spf13/cobra"
 
+	"github.com/switchyard/switchyard/internal/agent"
+	"github.com/switchyard/switchyard/internal/pgnode"
 	"github.com/switchyard/switchyard/internal/probe"
 )
 
@@ -106,9 +110,19 @@ func run(parent context.Context, cmd *cobra.Command) error {
 	if err != nil {
 		return fmt.Errorf("loading AWS configuration: %w", err)
 	}
-	p, err := probe.New(cfg, probe.Deps{CloudWatch: cloudwatch.NewFromConfig(awsCfg), Logger: log})
+	var ag *agent.Agent
+	p, err := probe.New(cfg, probe.Deps{CloudWatch: cloudwatch.NewFromConfig(awsCfg), Logger: log,
+		RoleFilter: func(r pgnode.Role) pgnode.Role {
+			if ag != nil {
+				return ag.PublishedRole(r)
+			}
+			return r
+		}})
 	if err != nil {
 		return err
 	}
-	return p.Run(ctx)
+	if ag, err = newAgent(s, cfg, awsCfg, p, log); err != nil {
+		return err
+	}
+	return runBoth(ctx, p, ag)
 }

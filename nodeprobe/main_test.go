@@ -37,6 +37,8 @@ func TestBadSettingsFail(t *testing.T) {
 		{[]string{"--cluster", "c", "--imds=false"}, "node name is empty"},
 		{[]string{"--interval", "often"}, "invalid argument"},
 		{[]string{"extra"}, "unknown command"},
+		// The agent owns PostgreSQL unless told to only monitor.
+		{[]string{"--cluster", "c", "--node", "n1", "--imds=false"}, "give --pgdata and --cluster-config"},
 	} {
 		_, err := execute(context.Background(), c.args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -83,7 +85,7 @@ func TestRunPublishesToEmulator(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := execute(ctx, "--node", "node1", "--imds=false", "--interval", "50ms", "--failure-threshold", "1",
+		_, err := execute(ctx, "--node", "node1", "--imds=false", "--monitor-only", "--interval", "50ms", "--failure-threshold", "1",
 			"--flush-interval", "50ms", "--check-timeout", "1s", "--log-level", "error",
 			"--dsn", "host=127.0.0.1 port="+strconv.Itoa(addr.Port)+" user=postgres sslmode=disable")
 		done <- err

@@ -44,6 +44,16 @@ type Settings struct {
 	IMDSTimeout                             time.Duration
 
 	LogLevel string
+
+	// The agent part (package agent): it owns PostgreSQL unless
+	// MonitorOnly.
+	MonitorOnly bool
+	PGData      string
+	PGBinDir    string
+	PGLog       string
+	AdminDSN    string
+	RunAs       string
+	Watchdog    string
 }
 
 // DefaultSettings are the values used when nothing else is said.
@@ -67,6 +77,8 @@ func DefaultSettings() Settings {
 		IMDS:             true,
 		IMDSTimeout:      2 * time.Second,
 		LogLevel:         "info",
+		PGBinDir:         "/usr/lib/postgresql/15/bin",
+		Watchdog:         "/dev/watchdog",
 	}
 }
 
@@ -104,6 +116,13 @@ func (s *Settings) BindFlags(fs *pflag.FlagSet) {
 	str(&s.IMDSEndpoint, "imds-endpoint", "instance metadata endpoint (default http://169.254.169.254)")
 	dur(&s.IMDSTimeout, "imds-timeout", "bound on one instance metadata request")
 	str(&s.LogLevel, "log-level", "debug, info, warn or error")
+	fs.BoolVar(&s.MonitorOnly, "monitor-only", s.MonitorOnly, "only check and publish; do not own PostgreSQL (no primary lease, no self-fencing: the safety invariant 'the old primary never returns writable' is then not enforced)"+envNote("monitor-only"))
+	str(&s.PGData, "pgdata", "PostgreSQL data directory the agent owns (starts, stops, fences); required unless --monitor-only")
+	str(&s.PGBinDir, "pg-bindir", "directory of pg_ctl")
+	str(&s.PGLog, "pg-log", "server log file for pg_ctl start (empty: PostgreSQL's own logging settings)")
+	str(&s.AdminDSN, "admin-dsn", "superuser connection to the local PostgreSQL for synchronous replication settings (default: --dsn)")
+	str(&s.RunAs, "run-as", "run pg_ctl as this OS user (through runuser) when the agent is not the data directory's owner")
+	str(&s.Watchdog, "watchdog", "watchdog device armed while this node is the writable primary (softdog: /dev/watchdog); \"none\" runs without one (then fence with a hard stop; see docs/safety.md)")
 }
 
 func envNote(flag string) string { return " [$" + EnvName(flag) + "]" }
