@@ -77,18 +77,34 @@ type DNSRecord struct {
 	TTL          int64  `json:"ttl"`
 }
 
-// Fence modes.
+// Fence modes. Both confirm the fence from a forced stop (StopInstances
+// with Force and SkipOsShutdown) observed consistently; see internal/fence.
 const (
-	FenceStop           = "stop"             // stop the instance (force) and wait until stopped
-	FenceIsolate        = "isolate"          // swap the ENI's security groups for the isolation group
-	FenceIsolateAndStop = "isolate-and-stop" // isolate first, then stop
+	FenceStop           = "stop"             // force-stop the instance and confirm it
+	FenceIsolateAndStop = "isolate-and-stop" // swap the ENI's security groups (best effort), then stop
+
+	// fenceIsolate is no longer offered: security groups are stateful, so
+	// replacing them leaves open connections (pooled clients) writing.
+	fenceIsolate = "isolate"
 )
+
+// DefaultFenceConfirmObservations is how many consistent observations of
+// a stopped instance confirm a fence when the config does not say.
+const DefaultFenceConfirmObservations = 3
 
 // Fence says how a failed primary is fenced.
 type Fence struct {
 	Mode                     string `json:"mode"`
 	IsolationSecurityGroupID string `json:"isolationSecurityGroupId,omitempty"`
-	StopTimeoutSeconds       int    `json:"stopTimeoutSeconds"`
+	// StopTimeoutSeconds bounds the whole fence: the stop and its
+	// confirmation.
+	StopTimeoutSeconds int `json:"stopTimeoutSeconds"`
+	// ConfirmObservations is how many DescribeInstances reads in a row,
+	// one poll interval apart, must show the instance down before the
+	// fence is confirmed (with a failing probe of its PostgreSQL). At
+	// least 2: a single read is never proof; 0 means
+	// DefaultFenceConfirmObservations.
+	ConfirmObservations int `json:"confirmObservations"`
 }
 
 // Promotion bounds what may be promoted.
@@ -170,6 +186,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Fence.StopTimeoutSeconds == 0 {
 		c.Fence.StopTimeoutSeconds = 120
+	}
+	if c.Fence.ConfirmObservations == 0 {
+		c.Fence.ConfirmObservations = DefaultFenceConfirmObservations
 	}
 	if c.Promotion.PromoteTimeoutSeconds == 0 {
 		c.Promotion.PromoteTimeoutSeconds = 60
@@ -272,13 +291,19 @@ func (c *Config) Validate() error {
 	}
 	switch c.Fence.Mode {
 	case FenceStop:
-	case FenceIsolate, FenceIsolateAndStop:
+	case FenceIsolateAndStop:
 		if !strings.HasPrefix(c.Fence.IsolationSecurityGroupID, "sg-") {
 			bad("fence.isolationSecurityGroupId %q is not a security group id (sg-…); fence mode %q needs one",
 				c.Fence.IsolationSecurityGroupID, c.Fence.Mode)
 		}
+	case fenceIsolate:
+		bad("fence.mode %q is not a fence: security group changes do not end connections already open, so pooled clients "+
+			"keep writing to the old primary; use %q, or %q (with fence.isolationSecurityGroupId)", fenceIsolate, FenceStop, FenceIsolateAndStop)
 	default:
-		bad("fence.mode %q is not one of %q, %q, %q", c.Fence.Mode, FenceStop, FenceIsolate, FenceIsolateAndStop)
+		bad("fence.mode %q is not one of %q, %q", c.Fence.Mode, FenceStop, FenceIsolateAndStop)
+	}
+	if c.Fence.ConfirmObservations < 0 || c.Fence.ConfirmObservations == 1 {
+		bad("fence.confirmObservations %d is below 2: a single read is never proof of a stopped instance", c.Fence.ConfirmObservations)
 	}
 	if c.Fence.StopTimeoutSeconds < 0 || c.Promotion.PromoteTimeoutSeconds < 0 {
 		bad("timeouts must not be negative")

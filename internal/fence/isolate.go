@@ -12,74 +12,76 @@ import (
 	"github.com/switchyard/switchyard/internal/backoff"
 )
 
-// codeENINotFound is EC2's error code for an unknown network interface.
-const codeENINotFound = "InvalidNetworkInterfaceID.NotFound"
-
-// errInterfaceGone marks an interface that no longer exists.
-var errInterfaceGone = errors.New("network interface does not exist")
+// errNoInterface marks an answer that does not contain the interface.
+var errNoInterface = errors.New("network interface not in the answer")
 
 // Isolate replaces the security groups of the network interface with the
 // single group groupID and waits until DescribeNetworkInterfaces shows
 // exactly that group (bounded by WithVerifyTimeout). An interface already
-// isolated is not modified; one that no longer exists counts as isolated.
-// Remember that established connections survive a security group change.
-func Isolate(ctx context.Context, ec2api awsapi.EC2API, eniID, groupID string, opts ...Option) (IsolationResult, error) {
+// seen isolated is modified anyway (the read may be stale). A NotFound or
+// empty answer is never taken as "isolated". Isolation is not a fence:
+// established connections survive a security group change.
+func Isolate(ctx context.Context, api EC2API, eniID, groupID string, opts ...Option) (IsolationResult, error) {
 	o := apply(opts)
+	res := modifyGroups(ctx, api, eniID, groupID, o)
+	if res.Error != "" {
+		return res, fmt.Errorf("isolating network interface %s in security group %s: %s", eniID, groupID, res.Error)
+	}
+	return verifyIsolated(ctx, api, res, groupID, o)
+}
+
+// isolateBestEffort is HardStop's isolation: modify, do not wait to
+// observe it; a failure is only recorded.
+func isolateBestEffort(ctx context.Context, api EC2API, eniID, groupID string, o options) IsolationResult {
+	res := modifyGroups(ctx, api, eniID, groupID, o)
+	if res.Error != "" {
+		o.log.Warn("fence: best-effort isolation failed; stopping anyway", "networkInterface", eniID, "err", res.Error)
+	}
+	return res
+}
+
+// modifyGroups reads the interface's groups once (for the record) and
+// replaces them with groupID, retrying throttling. A failure is in
+// res.Error.
+func modifyGroups(ctx context.Context, api EC2API, eniID, groupID string, o options) IsolationResult {
 	res := IsolationResult{NetworkInterfaceID: eniID}
 	if eniID == "" || groupID == "" {
-		return res, errors.New("isolating: network interface id and isolation security group id are both required")
+		res.Error = "network interface id and isolation security group id are both required"
+		return res
 	}
-	var groups []string
-	err := backoff.Retry(ctx, o.retry, func(ctx context.Context) (err error) {
-		groups, err = interfaceGroups(ctx, ec2api, eniID)
+	if groups, err := interfaceGroups(ctx, api, eniID); err == nil {
+		res.PreviousGroups = groups
+	}
+	err := backoff.Retry(ctx, o.retry, func(ctx context.Context) error {
+		_, err := api.ModifyNetworkInterfaceAttribute(ctx, &ec2.ModifyNetworkInterfaceAttributeInput{
+			NetworkInterfaceId: aws.String(eniID),
+			Groups:             []string{groupID},
+		})
 		return err
 	})
-	if errors.Is(err, errInterfaceGone) {
-		res.InterfaceGone = true
-		return res, nil
-	}
 	if err != nil {
-		return res, fmt.Errorf("isolating network interface %s: %w", eniID, err)
+		res.Error = err.Error()
+		return res
 	}
-	res.PreviousGroups = groups
-	if !sameGroups(groups, groupID) {
-		err := backoff.Retry(ctx, o.retry, func(ctx context.Context) error {
-			_, err := ec2api.ModifyNetworkInterfaceAttribute(ctx, &ec2.ModifyNetworkInterfaceAttributeInput{
-				NetworkInterfaceId: aws.String(eniID),
-				Groups:             []string{groupID},
-			})
-			return err
-		})
-		if awsapi.ErrorCode(err) == codeENINotFound {
-			res.InterfaceGone = true
-			return res, nil
-		}
-		if err != nil {
-			return res, fmt.Errorf("isolating network interface %s in security group %s: %w", eniID, groupID, err)
-		}
-		res.Changed = true
-	}
-	return verifyIsolated(ctx, ec2api, res, groupID, o)
+	res.Changed = true
+	return res
 }
 
 // verifyIsolated polls until the interface shows only groupID.
-func verifyIsolated(ctx context.Context, ec2api awsapi.EC2API, res IsolationResult, groupID string, o options) (IsolationResult, error) {
+func verifyIsolated(ctx context.Context, api EC2API, res IsolationResult, groupID string, o options) (IsolationResult, error) {
 	vctx, cancel := context.WithTimeout(ctx, o.verifyTimeout)
 	defer cancel()
 	var lastErr error
 	for {
-		groups, err := interfaceGroups(vctx, ec2api, res.NetworkInterfaceID)
+		groups, err := interfaceGroups(vctx, api, res.NetworkInterfaceID)
 		switch {
-		case errors.Is(err, errInterfaceGone):
-			res.InterfaceGone = true
-			return res, nil
 		case err == nil:
 			res.Groups = groups
 			if sameGroups(groups, groupID) {
 				return res, nil
 			}
-		case backoff.Transient(err) || vctx.Err() != nil:
-			lastErr = err
+		case errors.Is(err, errNoInterface) || awsapi.IsNotFound(err) || backoff.Transient(err) || vctx.Err() != nil:
+			lastErr = err // not proof of anything; look again
 		default:
 			return res, fmt.Errorf("verifying isolation of network interface %s: %w", res.NetworkInterfaceID, err)
 		}
@@ -91,12 +93,9 @@ func verifyIsolated(ctx context.Context, ec2api awsapi.EC2API, res IsolationResu
 }
 
 // interfaceGroups returns the ids of the interface's security groups,
-// sorted, or errInterfaceGone.
-func interfaceGroups(ctx context.Context, ec2api awsapi.EC2API, eniID string) ([]string, error) {
-	out, err := ec2api.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{eniID}})
-	if awsapi.ErrorCode(err) == codeENINotFound {
-		return nil, errInterfaceGone
-	}
+// sorted, or errNoInterface when the answer does not contain it.
+func interfaceGroups(ctx context.Context, api EC2API, eniID string) ([]string, error) {
+	out, err := api.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{eniID}})
 	if err != nil {
 		return nil, err
 	}
@@ -110,5 +109,5 @@ func interfaceGroups(ctx context.Context, ec2api awsapi.EC2API, eniID string) ([
 		}
 		return sortedCopy(groups), nil
 	}
-	return nil, errInterfaceGone
+	return nil, errNoInterface
 }

@@ -24,81 +24,188 @@ const (
 	stateTerminated   = string(types.InstanceStateNameTerminated)
 )
 
-// Stop force-stops the instance and waits until it is observed stopped or
-// terminated, at most timeout (and no longer than ctx allows). An instance
-// already down is left alone; one that does not exist counts as
-// terminated. A StopInstances call that is throttled or lost is made again
-// on the next poll while the instance still runs. It returns
-// *ErrFenceTimeout when the deadline passes first.
-func Stop(ctx context.Context, ec2api awsapi.EC2API, instanceID string, timeout time.Duration, opts ...Option) (StopResult, error) {
-	o := apply(opts)
-	res := StopResult{InstanceID: instanceID}
-	if instanceID == "" {
-		return res, errors.New("stopping instance: no instance id")
+// codeIncorrectState is EC2's answer to stopping an instance that is
+// pending, shutting down or terminated.
+const codeIncorrectState = "IncorrectInstanceState"
+
+// down reports whether an instance in state runs nothing, given a forced
+// stop that skipped the OS shutdown (see the package doc for "stopping").
+func down(state string) bool {
+	switch state {
+	case stateStopping, stateStopped, stateShuttingDown, stateTerminated:
+		return true
 	}
-	start := time.Now()
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	forced := false // a StopInstances with Force was accepted
-	var lastErr error
+	return false
+}
+
+// terminal reports whether no state after this one can run.
+func terminal(state string) bool {
+	return state == stateShuttingDown || state == stateTerminated
+}
+
+// stopper is one confirmation run: its result so far and its log.
+type stopper struct {
+	api        EC2API
+	instanceID string
+	o          options
+	res        StopResult
+	lastErr    error // last throttling or server error AWS answered
+}
+
+func (s *stopper) observe(kind ObservationKind, state, detail string) {
+	if len(s.res.Observations) == maxObservations {
+		s.res.Observations = s.res.Observations[1:]
+		s.res.DroppedObservations++
+	}
+	s.res.Observations = append(s.res.Observations, Observation{At: time.Now().UTC(), Kind: kind, State: state,
+		Consecutive: s.res.Consecutive, Detail: detail})
+}
+
+// notProof records a NotFound or empty answer: the count starts again.
+func (s *stopper) notProof(kind ObservationKind, detail string) {
+	s.res.Consecutive = 0
+	s.res.NotProof++
+	s.observe(kind, "", detail)
+	s.o.log.Warn("fence: answer is not proof of a stopped instance; observations restart",
+		"instance", s.instanceID, "kind", kind.String(), "detail", detail)
+}
+
+// awsError records a failed call that may succeed later. Only AWS's own
+// errors (throttling, 5xx) are kept for ErrFenceTimeout; a call cut short
+// by the deadline adds nothing to the deadline itself.
+func (s *stopper) awsError(op string, err error) {
+	if backoff.Transient(err) {
+		s.lastErr = err
+	}
+	s.observe(ObservedAWSError, "", op+": "+errText(err))
+}
+
+// confirmStop stops the instance with Force and SkipOsShutdown and
+// confirms it as HardStop documents, until ctx ends. start is when fencing
+// began, for the timeout's Waited.
+func confirmStop(ctx context.Context, api EC2API, instanceID string, needed int, probe Probe, o options, start time.Time) (StopResult, error) {
+	s := &stopper{api: api, instanceID: instanceID, o: o, res: StopResult{InstanceID: instanceID, Needed: needed}}
+	sendStop := true
 	for {
-		state, err := instanceState(wctx, ec2api, instanceID)
-		res.Polls++
-		switch {
-		case err == nil:
-			lastErr = nil
-			if res.InitialState == "" {
-				res.InitialState = state
+		if sendStop {
+			ok, err := s.stop(ctx)
+			if err != nil {
+				return s.res, err
 			}
-			res.FinalState = state
-			if state == stateStopped || state == stateTerminated {
-				return res, nil
-			}
-			// Stop a running or starting instance, and force one that is
-			// stopping gracefully: a graceful stop may hang on a sick OS.
-			if state == statePending || state == stateRunning || (state == stateStopping && !forced) {
-				res.StopRequests++
-				switch err := stopInstance(wctx, ec2api, instanceID); {
-				case err == nil:
-					forced = true
-				case awsapi.IsNotFound(err):
-					res.FinalState = stateTerminated
-					return res, nil
-				case awsapi.ErrorCode(err) == "IncorrectInstanceState":
-					// The state moved on since we looked; look again.
-				case backoff.Transient(err) || wctx.Err() != nil:
-					lastErr = err
-				default:
-					return res, fmt.Errorf("stopping instance %s: %w", instanceID, err)
-				}
-			}
-		case backoff.Transient(err) || wctx.Err() != nil:
-			lastErr = err
-		default:
-			return res, fmt.Errorf("describing instance %s: %w", instanceID, err)
+			sendStop = !ok
 		}
-		if werr := backoff.Wait(wctx, o.pollInterval); werr != nil {
-			return res, &ErrFenceTimeout{InstanceID: instanceID, LastState: res.FinalState,
-				Waited: time.Since(start), Err: errors.Join(werr, lastErr)}
+		if err := s.look(ctx, &sendStop); err != nil {
+			return s.res, err
+		}
+		if s.res.Consecutive >= needed && s.probe(ctx, probe) {
+			return s.res, nil
+		}
+		if werr := backoff.Wait(ctx, o.pollInterval); werr != nil {
+			return s.res, &ErrFenceTimeout{InstanceID: instanceID, LastState: s.res.FinalState, Waited: time.Since(start),
+				StopAccepted: s.res.StopAccepted, Consecutive: s.res.Consecutive, Needed: needed,
+				NotProof: s.res.NotProof, ProbeAnswered: s.res.ProbeAnswered, Err: errors.Join(werr, s.lastErr)}
 		}
 	}
 }
 
-func stopInstance(ctx context.Context, ec2api awsapi.EC2API, instanceID string) error {
-	_, err := ec2api.StopInstances(ctx, &ec2.StopInstancesInput{
-		InstanceIds: []string{instanceID},
-		Force:       aws.Bool(true),
+// stop sends one StopInstances (throttling retried) and reports whether
+// it was accepted. Only a permanent AWS error is returned.
+func (s *stopper) stop(ctx context.Context) (accepted bool, err error) {
+	s.res.StopRequests++
+	err = backoff.Retry(ctx, s.o.retry, func(ctx context.Context) error {
+		_, err := s.api.StopInstances(ctx, &ec2.StopInstancesInput{
+			InstanceIds:    []string{s.instanceID},
+			Force:          aws.Bool(true),
+			SkipOsShutdown: aws.Bool(true),
+		})
+		return err
 	})
-	return err
+	switch {
+	case err == nil:
+		s.res.StopAccepted = true
+		s.observe(ObservedStopAccepted, "", "")
+		return true, nil
+	case awsapi.ErrorCode(err) == codeIncorrectState:
+		// Pending (try again once it runs), or shutting down or
+		// terminated (the reads will show it).
+		s.observe(ObservedStopRefused, "", awsapi.ErrorCode(err))
+	case awsapi.IsNotFound(err):
+		// Possibly EC2's eventual consistency: not proof of anything.
+		s.observe(ObservedStopRefused, "", awsapi.ErrorCode(err)+" (not proof)")
+		s.o.log.Warn("fence: StopInstances answered NotFound; not proof the instance is gone", "instance", s.instanceID)
+	case backoff.Transient(err) || ctx.Err() != nil:
+		s.awsError("StopInstances", err)
+	default:
+		return false, fmt.Errorf("stopping instance %s with Force and SkipOsShutdown: %w", s.instanceID, err)
+	}
+	return false, nil
 }
 
-// instanceState returns the instance's state name; an instance EC2 does
-// not know (any more) is "terminated".
-func instanceState(ctx context.Context, ec2api awsapi.EC2API, instanceID string) (string, error) {
-	out, err := ec2api.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{instanceID}})
-	if awsapi.IsNotFound(err) {
-		return stateTerminated, nil
+// look makes one DescribeInstances observation and counts it. It sets
+// *sendStop when the instance shows running or pending. Only a permanent
+// AWS error is returned.
+func (s *stopper) look(ctx context.Context, sendStop *bool) error {
+	state, err := instanceState(ctx, s.api, s.instanceID)
+	s.res.Polls++
+	switch {
+	case err == nil && state == "":
+		s.notProof(ObservedEmpty, "DescribeInstances answered without the instance")
+	case err == nil:
+		if s.res.InitialState == "" {
+			s.res.InitialState = state
+		}
+		s.res.FinalState = state
+		switch {
+		case down(state) && (s.res.StopAccepted || terminal(state)):
+			s.res.Consecutive++
+			s.observe(ObservedDown, state, "")
+		case down(state):
+			s.res.Consecutive = 0
+			*sendStop = true
+			s.observe(ObservedDownBeforeStop, state, "no forced stop accepted yet")
+		default:
+			s.res.Consecutive = 0
+			*sendStop = true
+			s.observe(ObservedUp, state, "")
+		}
+	case awsapi.IsNotFound(err):
+		s.notProof(ObservedNotFound, awsapi.ErrorCode(err))
+	case backoff.Transient(err) || ctx.Err() != nil:
+		s.awsError("DescribeInstances", err)
+	default:
+		return fmt.Errorf("describing instance %s: %w", s.instanceID, err)
 	}
+	return nil
+}
+
+// probe asks the old PostgreSQL once; true means it did not answer and the
+// fence is confirmed. A probe cut short by ctx proves nothing.
+func (s *stopper) probe(ctx context.Context, probe Probe) bool {
+	pctx, cancel := context.WithTimeout(ctx, s.o.probeTimeout)
+	perr := probe(pctx)
+	cancel()
+	switch {
+	case ctx.Err() != nil:
+		return false
+	case perr != nil:
+		s.res.Confirmed = true
+		s.res.ProbeError = perr.Error()
+		s.observe(ObservedProbeFailed, "", perr.Error())
+		s.o.log.Info("fence: confirmed", "instance", s.instanceID, "observations", s.res.Consecutive, "probe", perr.Error())
+		return true
+	default:
+		s.res.ProbeAnswered++
+		s.observe(ObservedProbeAnswered, "", "the old PostgreSQL still answers")
+		s.o.log.Warn("fence: the old PostgreSQL still answers; not confirmed", "instance", s.instanceID,
+			"observations", s.res.Consecutive)
+		return false
+	}
+}
+
+// instanceState returns the instance's state name, or "" when the answer
+// does not contain the instance.
+func instanceState(ctx context.Context, api EC2API, instanceID string) (string, error) {
+	out, err := api.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{instanceID}})
 	if err != nil {
 		return "", err
 	}
@@ -109,13 +216,12 @@ func instanceState(ctx context.Context, ec2api awsapi.EC2API, instanceID string)
 			}
 		}
 	}
-	return stateTerminated, nil
+	return "", nil
 }
 
-func apply(opts []Option) options {
-	o := defaults()
-	for _, opt := range opts {
-		opt(&o)
+func errText(err error) string {
+	if code := awsapi.ErrorCode(err); code != "" {
+		return code
 	}
-	return o
+	return err.Error()
 }
