@@ -87,12 +87,33 @@ func standbyInRecovery(t *testing.T, s *localstack.Stack) bool {
 	return in
 }
 
-// TestUnconfirmedFenceNeverPromotes breaks invariant 1 on purpose: EC2
-// refuses to stop node1 (an IAM or API failure), so the fence cannot be
-// confirmed. The standby must stay a standby, routing must not move, and
-// the report must release the lease saying where it stopped.
+// TestUnconfirmedFenceNeverPromotes breaks invariant 1 on purpose: an
+// operator forces a failover of a primary that is alive, its agent cut off
+// from the cluster record (so it cannot see its lease revoked) while its
+// standby still streams from it (so failsafe keeps it writable and the
+// lease cannot fence it), and EC2 refuses to stop it (an IAM or API
+// failure). Neither fence can be confirmed: the standby must stay a
+// standby, routing must not move, and the report must release the lock
+// saying where it stopped.
 func TestUnconfirmedFenceNeverPromotes(t *testing.T) {
-	s, input := startManual(t)
+	ctx := context.Background()
+	s, err := localstack.Start(ctx, localstack.Options{Logf: t.Logf,
+		StateMachineSleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for _, r := range s.Bus.Rules() {
+		s.Bus.RemoveRule(r)
+	}
+	if err := s.WaitSteady(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	input, err := os.ReadFile(filepath.Join(s.Options.RepoDir, "events", "manual-failover-forced.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Server.Faults().Add(localaws.Fault{Service: "dynamodb", AccessKeyID: localstack.AgentCaller("node1"), Partition: true})
 	s.Server.Faults().Add(localaws.Fault{Service: "ec2", Operation: "StopInstances", AccessKeyID: "FenceFunction",
 		FailNext: 1000, Error: localaws.Errorf(http.StatusForbidden, "UnauthorizedOperation", "You are not authorized to perform this operation.")})
 	arn := startExecution(t, s, "fence-refused", input)
@@ -104,6 +125,9 @@ func TestUnconfirmedFenceNeverPromotes(t *testing.T) {
 	if info.Error != "FenceNotConfirmed" {
 		t.Errorf("error %q, want FenceNotConfirmed", info.Error)
 	}
+	if !strings.Contains(info.Cause, "still streams") {
+		t.Errorf("cause %q does not say why the lease could not fence", info.Cause)
+	}
 	if !standbyInRecovery(t, s) {
 		t.Error("node2 was promoted although node1 was never confirmed fenced")
 	}
@@ -111,7 +135,10 @@ func TestUnconfirmedFenceNeverPromotes(t *testing.T) {
 		t.Errorf("the overlay route moved to %s", n)
 	}
 	for _, c := range s.Server.Calls() {
-		if c.AccessKeyID == "PromoteFunction" || c.AccessKeyID == "RerouteFunction" {
+		if c.AccessKeyID == "RerouteFunction" {
+			t.Errorf("%s called %s after an unconfirmed fence", c.AccessKeyID, c.Operation)
+		}
+		if c.AccessKeyID == "PromoteFunction" && c.Service != "dynamodb" {
 			t.Errorf("%s called %s after an unconfirmed fence", c.AccessKeyID, c.Operation)
 		}
 	}
@@ -120,7 +147,7 @@ func TestUnconfirmedFenceNeverPromotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rec.Primary != "node1" || rec.Lock != nil {
-		t.Errorf("record: primary %s lease %+v, want node1 and the lease released", rec.Primary, rec.Lock)
+		t.Errorf("record: primary %s lock %+v, want node1 and the lock released", rec.Primary, rec.Lock)
 	}
 }
 
