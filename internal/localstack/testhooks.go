@@ -1,0 +1,135 @@
+package localstack
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// Test hooks: faults of a whole node that the emulator and the data plane
+// cannot express on their own.
+
+// frozen remembers, per frozen node, whether its watchdog was counting
+// down when it froze.
+var (
+	frozenMu sync.Mutex
+	frozen   = map[*Node]bool{}
+)
+
+// Freeze suspends a node as a paused virtual machine (or a host stalled
+// longer than failure detection) would be: its agent and probe stop
+// (their goroutines cannot be paused, so they end and Thaw starts them
+// again, as the resumed process would loop again), its watchdog's
+// countdown stands still (the host's clock stands still too), and every
+// PostgreSQL process of the node gets SIGSTOP. Its TCP connections stay
+// open and silent: the standby notices only through wal_receiver_timeout.
+func (s *Stack) Freeze(name string) error {
+	n, ok := s.Nodes[name]
+	if !ok {
+		return fmt.Errorf("no node %q", name)
+	}
+	frozenMu.Lock()
+	if _, already := frozen[n]; already {
+		frozenMu.Unlock()
+		return fmt.Errorf("node %s is already frozen", name)
+	}
+	frozenMu.Unlock()
+	n.StopProbe()
+	armed := n.Watchdog.pause()
+	frozenMu.Lock()
+	frozen[n] = armed
+	frozenMu.Unlock()
+	return signalAll(n.PG.DataDir, syscall.SIGSTOP)
+}
+
+// Thaw resumes a frozen node: SIGCONT to its PostgreSQL processes, its
+// watchdog counting again (a full timeout: the frozen time did not pass on
+// the node), then its probe and agent running again.
+func (s *Stack) Thaw(name string) error {
+	n, ok := s.Nodes[name]
+	if !ok {
+		return fmt.Errorf("no node %q", name)
+	}
+	frozenMu.Lock()
+	armed, was := frozen[n]
+	delete(frozen, n)
+	frozenMu.Unlock()
+	if !was {
+		return fmt.Errorf("node %s is not frozen", name)
+	}
+	err := signalAll(n.PG.DataDir, syscall.SIGCONT)
+	if armed {
+		n.Watchdog.resume()
+	}
+	if perr := s.startProbe(n); perr != nil {
+		err = errors.Join(err, perr)
+	}
+	if aerr := s.startAgent(n); aerr != nil {
+		err = errors.Join(err, aerr)
+	}
+	return err
+}
+
+// pause stops the countdown without disarming; it reports whether the
+// watchdog was armed.
+func (w *Watchdog) pause() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.timer == nil {
+		return false
+	}
+	w.timer.Stop()
+	w.timer = nil
+	return true
+}
+
+// resume restarts the countdown paused by pause.
+func (w *Watchdog) resume() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.resetLocked()
+}
+
+// signalAll sends sig to every process working under dataDir: the
+// postmaster and all its children chdir into the data directory.
+func signalAll(dataDir string, sig syscall.Signal) error {
+	pids := processesIn(dataDir)
+	if len(pids) == 0 {
+		return fmt.Errorf("no process runs in %s", dataDir)
+	}
+	var errs []error
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+			errs = append(errs, fmt.Errorf("signal %v to %d: %w", sig, pid, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func processesIn(dir string) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	self := os.Getpid()
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		if err != nil {
+			continue
+		}
+		if cwd == dir || strings.HasPrefix(cwd, dir+string(filepath.Separator)) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
