@@ -27,6 +27,10 @@ type App struct {
 	Tables map[string]*Table
 	// Alarms by logical id.
 	Alarms map[string]*Alarm
+	// ManagedPolicies are the template's AWS::IAM::ManagedPolicy
+	// resources by logical id (e.g. the node agent's instance-profile
+	// policy).
+	ManagedPolicies map[string]*ManagedPolicy
 	// StateMachine is the template's state machine (nil if it has none;
 	// more than one is an error).
 	StateMachine *StateMachine
@@ -94,6 +98,8 @@ func parse(data []byte, path string, params map[string]string) (*App, error) {
 		Tables:     map[string]*Table{},
 		Alarms:     map[string]*Alarm{},
 		Outputs:    map[string]string{},
+
+		ManagedPolicies: map[string]*ManagedPolicy{},
 	}
 	for name, v := range values {
 		if v.isList {
@@ -144,6 +150,12 @@ func (a *App) buildResources(e *evaluator) error {
 				return err
 			}
 			a.Alarms[id] = al
+		case TypeManagedPolicy:
+			mp, err := buildManagedPolicy(e, r)
+			if err != nil {
+				return err
+			}
+			a.ManagedPolicies[id] = mp
 		case TypeServerlessStateMachine:
 			if a.StateMachine != nil {
 				return errf("Resources."+id, "a second state machine (after %s); samtemplate supports one", a.StateMachine.LogicalID)

@@ -12,6 +12,8 @@ const (
 	TypeStateMachine           = "AWS::StepFunctions::StateMachine"
 	TypeTable                  = "AWS::DynamoDB::Table"
 	TypeAlarm                  = "AWS::CloudWatch::Alarm"
+	TypeManagedPolicy          = "AWS::IAM::ManagedPolicy"
+	TypeTopic                  = "AWS::SNS::Topic"
 )
 
 // resource is one entry of the Resources section before evaluation.
@@ -30,6 +32,7 @@ type naming struct {
 	service  string // ARN service
 	arn      string // ARN resource part, %s is the name
 	refIsARN bool   // Ref returns the ARN rather than the name
+	global   bool   // the ARN has no region (IAM)
 }
 
 var namings = map[string]naming{
@@ -39,6 +42,8 @@ var namings = map[string]naming{
 	TypeAlarm:                  {nameProp: "AlarmName", service: "cloudwatch", arn: "alarm:%s"},
 	TypeServerlessStateMachine: {nameProp: "Name", service: "states", arn: "stateMachine:%s", refIsARN: true},
 	TypeStateMachine:           {nameProp: "StateMachineName", service: "states", arn: "stateMachine:%s", refIsARN: true},
+	TypeManagedPolicy:          {nameProp: "ManagedPolicyName", service: "iam", arn: "policy/%s", refIsARN: true, global: true},
+	TypeTopic:                  {nameProp: "TopicName", service: "sns", arn: "%s", refIsARN: true},
 }
 
 // loadResources reads the Resources section and merges SAM Globals into
@@ -172,8 +177,12 @@ func (e *evaluator) arn(id, path string) (string, error) {
 		return "", err
 	}
 	n := namings[e.resources[id].typ]
+	region := e.pseudo[PseudoRegion]
+	if n.global {
+		region = ""
+	}
 	return fmt.Sprintf("arn:%s:%s:%s:%s:"+n.arn, e.pseudo[PseudoPartition], n.service,
-		e.pseudo[PseudoRegion], e.pseudo[PseudoAccountID], name), nil
+		region, e.pseudo[PseudoAccountID], name), nil
 }
 
 func (e *evaluator) resourceRef(id, path string) (any, error) {
