@@ -35,15 +35,23 @@ type Service interface {
 
 // Call is one API call as the emulator received it.
 type Call struct {
-	Service     string    // signing name of the service
-	Operation   string    // API operation, e.g. "ReplaceRoute"
-	AccessKeyID string    // caller's access key id from the SigV4 credential scope
-	Region      string    // region from the SigV4 credential scope
-	Resources   []string  // ids of the resources the call named or touched
-	Time        time.Time // when the call arrived
-	ErrorCode   string    // AWS error code returned, "" on success
-	Request     *http.Request
-	Body        []byte
+	Service     string   // signing name of the service
+	Operation   string   // API operation, e.g. "ReplaceRoute"
+	AccessKeyID string   // caller's access key id from the SigV4 credential scope
+	Region      string   // region from the SigV4 credential scope
+	Resources   []string // ids of the resources the call named or touched
+	// ARNs are the resources IAM authorizes the call against, derived
+	// from Resources and the request once the call is answered (none for
+	// calls IAM authorizes only against "*").
+	ARNs []string
+	// Context holds the IAM condition keys of the request the emulator
+	// can derive: cloudwatch:namespace, dynamodb:LeadingKeys,
+	// route53:ChangeResourceRecordSetsNormalizedRecordNames.
+	Context   map[string][]string
+	Time      time.Time // when the call arrived
+	ErrorCode string    // AWS error code returned, "" on success
+	Request   *http.Request
+	Body      []byte
 }
 
 // callMu guards the Resources of every Call: services add to them from
@@ -71,6 +79,8 @@ type Server struct {
 	faults     *Faults
 	calls      []*Call
 	now        func() time.Time
+	accountID  string
+	hashKeys   map[string]string // DynamoDB table → hash key attribute
 }
 
 // NewServer returns a Server with no services, throttling on and AWS's
@@ -83,6 +93,8 @@ func NewServer() *Server {
 		bucketDefs: map[string]bucketDef{},
 		faults:     newFaults(),
 		now:        time.Now,
+		accountID:  DefaultAccountID,
+		hashKeys:   map[string]string{},
 	}
 	for name, def := range DefaultBuckets {
 		s.bucketDefs[name] = def
@@ -127,8 +139,20 @@ func (s *Server) Calls() []Call {
 		out = append(out, Call{
 			Service: c.Service, Operation: c.Operation, AccessKeyID: c.AccessKeyID,
 			Region: c.Region, Resources: append([]string(nil), c.Resources...),
+			ARNs: append([]string(nil), c.ARNs...), Context: copyContext(c.Context),
 			Time: c.Time, ErrorCode: c.ErrorCode,
 		})
+	}
+	return out
+}
+
+func copyContext(c map[string][]string) map[string][]string {
+	if c == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(c))
+	for k, v := range c {
+		out[k] = append([]string(nil), v...)
 	}
 	return out
 }
@@ -166,6 +190,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	call.Operation = op
 	s.record(call)
 	defer call.release()
+	defer s.annotate(call, body) // runs before release: it reads the body
 	if err != nil {
 		s.fail(w, svc, call, asAPIError(err))
 		return
