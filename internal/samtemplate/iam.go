@@ -10,8 +10,8 @@ type Statement struct {
 	Effect    string // "Allow" or "Deny"
 	Actions   []string
 	Resources []string
-	// Condition is the statement's Condition block, if any. Allows does
-	// not evaluate it.
+	// Condition is the statement's Condition block, if any. Authorize
+	// evaluates it; Allows does not.
 	Condition map[string]any
 }
 
@@ -123,7 +123,8 @@ func parseStatement(v any, path string) (Statement, error) {
 // some Allow statement has a matching action pattern ("*" and "?"
 // wildcards, case-insensitive, as IAM matches actions) and no Deny
 // statement does. Resources, Conditions and managed policies are not
-// considered; an unknown logical id allows nothing.
+// considered (Authorize and Audit do); an unknown logical id allows
+// nothing.
 func (a *App) Allows(logicalID, action string) bool {
 	var stmts []Statement
 	switch {
