@@ -88,8 +88,10 @@ type Agent struct {
 	leaseExpires  time.Time
 	lastStart     time.Time
 	renewFailing  bool
-	armed         bool
-	sync          syncState
+	// watchdog is what the agent knows of its watchdog: a restarted agent
+	// does not know whether its predecessor left it armed.
+	watchdog watchdogState
+	sync     syncState
 
 	mu   sync.Mutex
 	snap Snapshot
@@ -117,6 +119,9 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	a.snap.State = StateUnknown
+	// Until the record is read, assume the standby is eligible: the
+	// cautious choice when the record then turns out unreachable.
+	a.snap.StandbyEligible = true
 	return a, nil
 }
 
@@ -196,7 +201,11 @@ func (a *Agent) Tick(ctx context.Context) {
 		a.unreachable(ctx, now, obs, fmt.Errorf("reading the cluster record: %w", err))
 		return
 	}
-	a.update(func(s *Snapshot) { s.RecordPrimary, s.Epoch, s.RecordReachable = rec.Primary, rec.Epoch, true })
+	peer, _ := a.cfg.Cluster.Peer(a.cfg.Node)
+	a.update(func(s *Snapshot) {
+		s.RecordPrimary, s.Epoch, s.RecordReachable = rec.Primary, rec.Epoch, true
+		s.StandbyEligible = rec.Standby != nil && rec.Standby.Node == peer.Name && rec.Standby.Eligible
+	})
 	lease := rec.PrimaryLease
 	switch {
 	case rec.Primary != a.cfg.Node:
@@ -251,15 +260,26 @@ func (a *Agent) follow(ctx context.Context, obs observation, why string) {
 		a.selfFence(ctx, why)
 	case obs.running:
 		a.disarm()
+		if r := fencedReason(a.deps.Controller.DataDir()); r != "" {
+			a.setState(StateStandby, "read-only, fenced earlier ("+r+"); needs rejoin (pg_rewind) to follow the primary")
+			return
+		}
 		a.setState(StateStandby, why)
 	default:
 		a.disarm()
-		if r := fencedReason(a.deps.Controller.DataDir()); r != "" {
+		dir := a.deps.Controller.DataDir()
+		if r := fencedReason(dir); r != "" {
 			a.setState(StateStopped, "fenced: "+r+"; needs rejoin (pg_rewind) before it can run again")
 			return
 		}
-		if !fileExists(filepath.Join(a.deps.Controller.DataDir(), "standby.signal")) {
-			a.setState(StateStopped, "not the recorded primary and not configured as a standby; needs rejoin")
+		if !fileExists(filepath.Join(dir, "standby.signal")) {
+			// A former primary's data directory: mark it, so that a start by
+			// hand or by systemd comes up read-only.
+			reason := "not the recorded primary and not configured as a standby (" + why + ")"
+			if err := markFenced(dir, time.Now().UTC().Format(time.RFC3339)+" "+reason); err != nil {
+				a.log.Error("could not mark the data directory of a former primary", "error", err)
+			}
+			a.setState(StateStopped, "fenced: "+reason+"; needs rejoin (pg_rewind) before it can run again")
 			return
 		}
 		a.start(ctx, "standby local recovery")
@@ -347,12 +367,21 @@ func (a *Agent) unreachable(ctx context.Context, now time.Time, obs observation,
 		return
 	}
 	a.armAndPet() // the agent is alive; the lease decides
+	fs := obs.status != nil && failsafe(*obs.status, a.cfg.Cluster.FailsafeReply())
+	if !fs && a.cfg.Cluster.Synchronous() && a.Snapshot().StandbyEligible {
+		// The record says the standby holds every acknowledged commit, and
+		// this agent cannot correct that while the record is unreachable:
+		// with no standby streaming, a cancelled waiting commit would be
+		// "committed locally" and acknowledged. Stop now, not at expiry.
+		a.selfFence(ctx, fmt.Sprintf("cluster record unreachable (%v) while the recorded-eligible synchronous standby is not streaming", err))
+		return
+	}
 	fenceAt := a.cfg.Cluster.SelfFenceAt(a.leaseExpires)
 	if now.Before(fenceAt) {
 		a.setState(StatePrimary, fmt.Sprintf("cannot renew (%v); serving until %s", err, fenceAt.Format(time.RFC3339Nano)))
 		return
 	}
-	if obs.status != nil && failsafe(*obs.status, a.cfg.Cluster.FailsafeReply()) {
+	if fs {
 		if !a.Snapshot().Failsafe {
 			a.log.Warn("lease cannot be renewed, but a standby streams from this primary: failsafe, still serving", "error", err)
 		}
@@ -416,13 +445,21 @@ func (a *Agent) start(ctx context.Context, why string) {
 	a.setState(StateUnknown, "started: "+why)
 }
 
+type watchdogState int
+
+const (
+	watchdogUnknown watchdogState = iota
+	watchdogArmed
+	watchdogDisarmed
+)
+
 func (a *Agent) armAndPet() {
-	if !a.armed {
+	if a.watchdog != watchdogArmed {
 		if err := a.deps.Watchdog.Arm(a.cfg.Cluster.WatchdogTimeout()); err != nil {
 			a.log.Error("arming the watchdog failed", "error", err)
 			return
 		}
-		a.armed = true
+		a.watchdog = watchdogArmed
 		a.log.Info("watchdog armed", "timeout", a.cfg.Cluster.WatchdogTimeout().String())
 	}
 	if err := a.deps.Watchdog.Pet(); err != nil {
@@ -430,15 +467,17 @@ func (a *Agent) armAndPet() {
 	}
 }
 
+// disarm stops the watchdog once the node is no longer a writable primary,
+// including one a previous agent process left armed.
 func (a *Agent) disarm() {
-	if !a.armed {
+	if a.watchdog == watchdogDisarmed {
 		return
 	}
 	if err := a.deps.Watchdog.Disarm(); err != nil {
 		a.log.Error("disarming the watchdog failed", "error", err)
 		return
 	}
-	a.armed = false
+	a.watchdog = watchdogDisarmed
 }
 
 func (a *Agent) setState(st State, reason string) {

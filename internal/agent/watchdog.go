@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -91,12 +92,25 @@ func (w *DevWatchdog) Pet() error {
 	return nil
 }
 
-// Disarm stops the watchdog with the magic close.
+// Disarm stops the watchdog with the magic close. When this process did not
+// open it, a previous agent process may have left it armed: it is opened
+// (which arms it) and closed at once with the magic character.
 func (w *DevWatchdog) Disarm() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.f == nil {
-		return nil
+		path := w.Path
+		if path == "" {
+			path = "/dev/watchdog"
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil // no watchdog device: nothing can be armed
+		}
+		if err != nil {
+			return fmt.Errorf("opening watchdog %s to disarm it: %w", path, err)
+		}
+		w.f = f
 	}
 	_, err := w.f.Write([]byte("V"))
 	cerr := w.f.Close()
