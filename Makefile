@@ -7,7 +7,7 @@ export PATH := $(PATH):/usr/local/go/bin
 FUNCTIONS := intake lease assess fence promote reroute verify record report rearm
 LAMBDA_ARCH ?= arm64
 
-.PHONY: all setup test demo build lambdas vet lint validate bench clean
+.PHONY: all setup test demo build lambdas agent vet lint validate bench clean
 
 all: build
 
@@ -55,6 +55,14 @@ validate:
 	  if [ $$rc -ne 0 ] && ! npm view $(ASL_VALIDATOR) version >/dev/null 2>&1; then \
 		echo "make validate: could not fetch $(ASL_VALIDATOR) from the npm registry ($$(npm config get registry)); check the network or preinstall it with: npm install -g $(ASL_VALIDATOR)" >&2; fi; \
 	  exit $$rc; }
+
+## agent: the node agent as static Linux binaries for both EC2 architectures,
+## bin/agent/linux-{arm64,amd64}/nodeprobe (install with deploy/install.sh).
+agent:
+	@for arch in arm64 amd64; do \
+		echo "GOOS=linux GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags=\"-s -w\" -o bin/agent/linux-$$arch/nodeprobe ./nodeprobe"; \
+		GOOS=linux GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/agent/linux-$$arch/nodeprobe ./nodeprobe || exit 1; \
+	done
 
 ## bench: time to recovery of the demo scenario over 10 runs.
 bench: setup
