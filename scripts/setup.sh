@@ -9,3 +9,4 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 bash scripts/ensure-postgres.sh
+command -v spin >/dev/null 2>&1 && command -v gcc >/dev/null 2>&1 || { c='apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y spin gcc'; if [ "$(id -u)" -eq 0 ]; then echo "setup: installing the protocol model checker: ${c}"; sh -c "${c}"; else echo "setup: spin and gcc (model/ checker) not found. Run as root:  sudo sh -c '${c}'" >&2; exit 1; fi; }
