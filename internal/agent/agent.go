@@ -88,6 +88,7 @@ type Agent struct {
 	leaseExpires  time.Time
 	lastStart     time.Time
 	renewFailing  bool
+	detachedFrom  string // the failover whose revocation this standby detached for
 	// watchdog is what the agent knows of its watchdog: a restarted agent
 	// does not know whether its predecessor left it armed.
 	watchdog watchdogState
@@ -209,6 +210,7 @@ func (a *Agent) Tick(ctx context.Context) {
 	lease := rec.PrimaryLease
 	switch {
 	case rec.Primary != a.cfg.Node:
+		a.detachIfRevoked(ctx, now, obs, rec)
 		a.follow(ctx, obs, fmt.Sprintf("the cluster record names %s primary at epoch %d", rec.Primary, rec.Epoch))
 	case lease != nil && lease.Node == a.cfg.Node && lease.Revoked():
 		a.follow(ctx, obs, fmt.Sprintf("failover %s revoked this node's primary lease", lease.RevokedBy))
@@ -324,6 +326,34 @@ func (a *Agent) lead(ctx context.Context, now time.Time, obs observation, rec st
 	}
 }
 
+// detachIfRevoked: on a standby, once a failover has revoked the primary's
+// lease, stop streaming from that primary for good (until the record
+// changes) and say so in the record. The failover's lease-based fence waits
+// for this, so that failsafe cannot keep the old primary writable.
+func (a *Agent) detachIfRevoked(ctx context.Context, now time.Time, obs observation, rec store.Record) {
+	l := rec.PrimaryLease
+	if l == nil || !l.Revoked() || l.DetachedBy == a.cfg.Node || obs.conn == nil || obs.status == nil || !obs.status.InRecovery {
+		return
+	}
+	if a.detachedFrom != l.RevokedBy {
+		if err := pgnode.DetachFromPrimary(ctx, obs.conn); err != nil {
+			a.log.Error("detaching from the revoked primary failed", "error", err)
+			return
+		}
+		a.detachedFrom = l.RevokedBy
+		a.log.Warn("detached from the primary whose lease was revoked", "primary", rec.Primary, "failover", l.RevokedBy)
+		return // recorded once the WAL receiver is seen gone
+	}
+	if obs.status.WALReceiver != nil {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, a.cfg.CheckTimeout)
+	defer cancel()
+	if _, err := a.deps.Store.RecordDetached(wctx, a.cfg.Cluster.Name, a.cfg.Node, now); err != nil {
+		a.log.Error("recording the detachment failed", "error", err)
+	}
+}
+
 // renew extends this node's primary lease with its WAL position.
 func (a *Agent) renew(ctx context.Context, now time.Time, obs observation) error {
 	r := store.Renewal{Node: a.cfg.Node, Now: now, Duration: a.cfg.Cluster.LeaseDuration()}
@@ -366,8 +396,13 @@ func (a *Agent) unreachable(ctx context.Context, now time.Time, obs observation,
 		}
 		return
 	}
-	a.armAndPet() // the agent is alive; the lease decides
 	fs := obs.status != nil && failsafe(*obs.status, a.cfg.Cluster.FailsafeReply())
+	// Check in with the watchdog only while it would still fire before the
+	// self-fence deadline, or while failsafe holds: a hang from here on must
+	// not outlive the lease.
+	if fs || !now.Add(a.cfg.Cluster.WatchdogTimeout()).After(a.cfg.Cluster.SelfFenceAt(a.leaseExpires)) {
+		a.armAndPet()
+	}
 	if !fs && a.cfg.Cluster.Synchronous() && a.Snapshot().StandbyEligible {
 		// The record says the standby holds every acknowledged commit, and
 		// this agent cannot correct that while the record is unreachable:

@@ -180,6 +180,13 @@ func (c *Config) EarliestPromotion(expires time.Time) time.Time {
 	return expires.Add(c.ClockMargin())
 }
 
+// DetachedHold is how long after its standby detached a failsafe primary
+// may still be writable: the failsafe window, one agent loop (1 s) to
+// notice, and the watchdog of an agent that hung right after checking in.
+func (c *Config) DetachedHold() time.Duration {
+	return c.FailsafeReply() + time.Second + c.WatchdogTimeout()
+}
+
 // SelfFenceAt is when the primary's agent, unable to renew, starts its
 // immediate stop: StopBudget before expires.
 func (c *Config) SelfFenceAt(expires time.Time) time.Time {

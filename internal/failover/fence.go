@@ -8,8 +8,6 @@ import (
 
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/fence"
-	"github.com/switchyard/switchyard/internal/pgnode"
-	"github.com/switchyard/switchyard/internal/store"
 )
 
 // FenceStep fences the old primary and returns only once the fence holds
@@ -20,8 +18,9 @@ import (
 // whichever comes first:
 //
 //   - lease expiry: the revoked lease has expired plus the clock margin, and
-//     the candidate standby was seen not streaming from the old primary at
-//     least FailsafeReply earlier (so failsafe cannot keep it writable);
+//     the candidate's agent recorded that it detached from the old primary
+//     (primary_conninfo emptied) at least DetachedHold plus the margin ago,
+//     so that failsafe cannot keep the old primary writable;
 //   - hard fence: a forced stop of the old primary's instance, confirmed by
 //     consistent observations (package fence).
 //
@@ -55,22 +54,19 @@ func (h *FenceStep) Handle(ctx context.Context, s State) (*StepResult, error) {
 	if rec.Primary != old.Name {
 		return nil, &StepFailed{Step: "fence", Err: fmt.Errorf("the record names %s primary, the assessment %s", rec.Primary, old.Name)}
 	}
-	leaseAt, leaseWhy := h.leaseFenceAt(ctx, rec.PrimaryLease, cand)
-	log.Info("primary lease revoked", "node", old.Name, "leaseExpires", rec.PrimaryLease.Expires, "leaseFenceAt", leaseAt, "why", leaseWhy)
+	log.Info("primary lease revoked", "node", old.Name, "leaseExpires", rec.PrimaryLease.Expires)
 
-	hardCtx, stopWaiting := context.WithCancel(ctx)
+	waitCtx, stopWaiting := context.WithCancel(ctx)
 	defer stopWaiting()
 	hard := make(chan hardOutcome, 1)
 	go func() {
-		res, err := fence.Fence(hardCtx, h.EC2, old, h.Config.Fence, fence.WithPollInterval(h.pollInterval()))
+		res, err := fence.Fence(waitCtx, h.EC2, old, h.Config.Fence, fence.WithPollInterval(h.pollInterval()))
 		hard <- hardOutcome{res, err}
 	}()
+	lease := make(chan leaseOutcome, 1)
+	go func() { lease <- h.leaseFence(waitCtx, s, cand) }()
 	var leaseTimer <-chan time.Time
-	if !leaseAt.IsZero() {
-		t := time.NewTimer(max(0, leaseAt.Sub(h.now())))
-		defer t.Stop()
-		leaseTimer = t.C
-	}
+	leaseWhy := "waiting for the candidate to detach"
 	for {
 		select {
 		case o := <-hard:
@@ -83,7 +79,7 @@ func (h *FenceStep) Handle(ctx context.Context, s State) (*StepResult, error) {
 					fmt.Sprintf("primary lease revoked (expired %s)", rec.PrimaryLease.Expires.Format(time.RFC3339Nano))), nil
 			}
 			log.Error("hard fence not confirmed", "node", old.Name, "err", o.err)
-			if leaseTimer == nil {
+			if lease == nil && leaseTimer == nil {
 				var timeout *fence.ErrFenceTimeout
 				if classified := classify("fence", o.err); !errors.As(o.err, &timeout) && isTransient(classified) {
 					return nil, classified
@@ -91,9 +87,22 @@ func (h *FenceStep) Handle(ctx context.Context, s State) (*StepResult, error) {
 				return nil, &FenceNotConfirmed{Err: fmt.Errorf("%s (%s): forced stop not confirmed (%w) and no lease-based fence: %s",
 					old.Name, old.InstanceID, o.err, leaseWhy)}
 			}
-			hard = nil // wait for the lease
+			hard = nil // the lease may still fence
+		case o := <-lease:
+			lease = nil
+			leaseWhy = o.why
+			if o.at.IsZero() {
+				log.Warn("no lease-based fence", "why", o.why)
+				if hard == nil {
+					return nil, &FenceNotConfirmed{Err: fmt.Errorf("%s (%s): forced stop not confirmed and no lease-based fence: %s", old.Name, old.InstanceID, o.why)}
+				}
+				continue
+			}
+			t := time.NewTimer(max(0, o.at.Sub(h.now())))
+			defer t.Stop()
+			leaseTimer = t.C
 		case <-leaseTimer:
-			log.Info("fenced by primary lease expiry", "node", old.Name, "at", leaseAt)
+			log.Info("fenced by primary lease expiry", "node", old.Name, "why", leaseWhy)
 			return result(start, h.now(), fmt.Sprintf("%s fenced: its revoked primary lease expired at %s (plus %s clock margin); forced stop of %s requested",
 				old.Name, rec.PrimaryLease.Expires.Format(time.RFC3339Nano), h.Config.ClockMargin(), old.InstanceID), leaseWhy), nil
 		case <-ctx.Done():
@@ -102,40 +111,43 @@ func (h *FenceStep) Handle(ctx context.Context, s State) (*StepResult, error) {
 	}
 }
 
+type leaseOutcome struct {
+	at  time.Time // zero: the lease cannot fence
+	why string
+}
+
+// leaseFence waits (at most one lease duration) for the candidate's agent
+// to record that it detached from the old primary, and returns the instant
+// from which the revoked lease fences the old primary: the later of its
+// expiry and the detachment plus the failsafe hold, plus the clock margin.
+// Promote's GrantPrimary checks the same condition in the record.
+func (h *FenceStep) leaseFence(ctx context.Context, s State, cand cluster.Node) leaseOutcome {
+	ctx, cancel := context.WithTimeout(ctx, h.Config.LeaseDuration())
+	defer cancel()
+	for {
+		rec, err := h.Store.Get(ctx, h.Config.Name)
+		if err == nil {
+			if l := rec.PrimaryLease; l != nil && l.RevokedBy == s.Execution && l.DetachedBy == cand.Name {
+				at := l.Expires
+				if d := l.DetachedAt.Add(h.Config.DetachedHold()); d.After(at) {
+					at = d
+				}
+				return leaseOutcome{at: h.Config.EarliestPromotion(at), why: fmt.Sprintf("lease expired %s; %s detached from it at %s",
+					l.Expires.Format(time.RFC3339Nano), cand.Name, l.DetachedAt.Format(time.RFC3339Nano))}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return leaseOutcome{why: fmt.Sprintf("candidate %s's agent did not record detaching from the old primary within %s (%v)",
+				cand.Name, h.Config.LeaseDuration(), ctx.Err())}
+		case <-time.After(min(h.pollInterval(), 500*time.Millisecond)):
+		}
+	}
+}
+
 type hardOutcome struct {
 	res fence.Result
 	err error
-}
-
-// leaseFenceAt is the instant from which the revoked lease fences the old
-// primary, or zero (with the reason) when it cannot: the candidate must be
-// seen not streaming from the old primary, so that failsafe cannot keep the
-// old primary writable past its lease.
-func (h *FenceStep) leaseFenceAt(ctx context.Context, lease *store.PrimaryLease, cand cluster.Node) (time.Time, string) {
-	if lease == nil {
-		return time.Time{}, "no primary lease in the record"
-	}
-	seen := h.now()
-	pctx, cancel := context.WithTimeout(ctx, 2*h.Config.ConnectTimeout())
-	defer cancel()
-	conn, err := h.connect(pctx, cand.PostgresAddr)
-	if err != nil {
-		return time.Time{}, fmt.Sprintf("candidate %s unreachable (%v): cannot prove it stopped streaming", cand.Name, err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	st, err := pgnode.GetStatus(pctx, conn)
-	if err != nil {
-		return time.Time{}, fmt.Sprintf("candidate %s status: %v", cand.Name, err)
-	}
-	if w := st.WALReceiver; w != nil && w.Status == "streaming" {
-		return time.Time{}, fmt.Sprintf("candidate %s still streams from the old primary: only a hard fence will do", cand.Name)
-	}
-	at := lease.Expires
-	if fs := seen.Add(h.Config.FailsafeReply()); fs.After(at) {
-		at = fs
-	}
-	return h.Config.EarliestPromotion(at), fmt.Sprintf("lease expires %s; candidate %s not streaming since at least %s",
-		lease.Expires.Format(time.RFC3339Nano), cand.Name, seen.Format(time.RFC3339Nano))
 }
 
 func isTransient(err error) bool {

@@ -173,7 +173,9 @@ func TestPromoteChecksTheFenceInTheRecord(t *testing.T) {
 		{"lease not revoked, input claims a fence", false, time.Hour, func(s *State) { s.Fence = done("fenced") }, "not revoked by this execution"},
 		{"revoked, not expired", true, 5 * time.Second, nil, "clock margin"},
 		{"revoked, expired within the clock margin", true, -100 * time.Millisecond, nil, "clock margin"},
-		{"revoked and expired past the margin, no fence in the input", true, -5 * time.Second, nil, ""},
+		{"revoked and expired, but the candidate never detached", true, -5 * time.Second, nil, "has not recorded detaching"},
+		{"revoked, expired, detached too recently", true, -5 * time.Second, func(s *State) { s.Request.Reason = "detach-now" }, "failsafe primary may stay writable"},
+		{"revoked, expired, detached long enough ago, no fence in the input", true, -5 * time.Second, func(s *State) { s.Request.Reason = "detach-early" }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			deps, wire := untouchableDeps(t, sampleClusterConfig(t))
@@ -186,6 +188,19 @@ func TestPromoteChecksTheFenceInTheRecord(t *testing.T) {
 			st := stateWith(DecisionProceed, func(s *State) { s.Lease.Epoch = epoch; s.Assessment.Forced = true })
 			if tc.claims != nil {
 				tc.claims(&st)
+			}
+			// The candidate's agent detaches from the revoked primary (the
+			// test's way of saying when: the request's reason).
+			switch st.Request.Reason {
+			case "detach-now":
+				if _, err := deps.Store.RecordDetached(context.Background(), deps.Config.Name, "node2", deps.now()); err != nil {
+					t.Fatal(err)
+				}
+			case "detach-early":
+				at := deps.now().Add(-deps.Config.DetachedHold() - deps.Config.ClockMargin())
+				if _, err := deps.Store.RecordDetached(context.Background(), deps.Config.Name, "node2", at); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if tc.want == "" {
 				wire.expectCalls = true

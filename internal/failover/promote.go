@@ -37,6 +37,7 @@ func (h *PromoteStep) Handle(ctx context.Context, s State) (*StepResult, error) 
 	}
 	if _, err := h.Store.GrantPrimary(ctx, h.Config.Name, store.Grant{Holder: s.Execution, Epoch: s.Lease.Epoch,
 		NewPrimary: node.Name, Now: h.now(), Duration: h.Config.LeaseDuration(), ClockMargin: h.Config.ClockMargin(),
+		DetachedHold:    h.Config.DetachedHold(),
 		RequireEligible: h.Config.Synchronous() && !s.Assessment.Forced}); err != nil {
 		return nil, lockErr("promote: granting the primary role", err)
 	}

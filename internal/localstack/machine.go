@@ -79,7 +79,9 @@ func (s *Stack) deployTemplate(ctx context.Context) error {
 		if _, err := setup.CloudWatch.PutMetricAlarm(ctx, in); err != nil {
 			return fmt.Errorf("alarm %s: %w", a.AlarmName, err)
 		}
-		s.AlarmName = a.AlarmName
+		if a.AlarmName == s.Config.Detection.AlarmName {
+			s.AlarmName = a.AlarmName
+		}
 	}
 	sm := app.StateMachine
 	out, err := setup.SFN.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{

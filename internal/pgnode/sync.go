@@ -67,3 +67,11 @@ func quoteLiteral(s string) string {
 	}
 	return string(append(out, '\''))
 }
+
+// DetachFromPrimary empties primary_conninfo on a standby (ALTER SYSTEM,
+// then pg_reload_conf()): its WAL receiver stops and does not restart, so
+// the old primary can no longer count it as a streaming standby. Needs a
+// superuser.
+func DetachFromPrimary(ctx context.Context, conn *pgx.Conn) error {
+	return alterSystem(ctx, conn, "ALTER SYSTEM SET primary_conninfo = ''")
+}

@@ -64,6 +64,9 @@ func marshal(r Record) item {
 		if l.RevokedBy != "" {
 			m["revokedBy"], m["revokedAt"] = str(l.RevokedBy), timeAttr(l.RevokedAt)
 		}
+		if l.DetachedBy != "" {
+			m["detachedBy"], m["detachedAt"] = str(l.DetachedBy), timeAttr(l.DetachedAt)
+		}
 		it[attrPrimLease] = &types.AttributeValueMemberM{Value: m}
 	}
 	if st := r.Standby; st != nil {
@@ -132,7 +135,8 @@ func unmarshal(it item) (Record, error) {
 		r.PrimaryLease = &PrimaryLease{Node: ld.str("node"), Term: ld.num("term"),
 			Renewed: time.UnixMilli(ld.num("renewed")).UTC(), Expires: time.UnixMilli(ld.num("expires")).UTC(),
 			LSN: ld.unsigned("lsn"), SyncStandby: ld.str("syncStandby"), RevokedBy: ld.str("revokedBy"),
-			RevokedAt: ld.time("revokedAt"), HardFenced: ld.boolean("hardFenced")}
+			RevokedAt: ld.time("revokedAt"), HardFenced: ld.boolean("hardFenced"),
+			DetachedBy: ld.str("detachedBy"), DetachedAt: ld.time("detachedAt")}
 		if ld.err != nil {
 			d.err = ld.err
 		}

@@ -31,6 +31,12 @@ type PrimaryLease struct {
 	// HardFenced says the revoking execution confirmed a hard fence (the
 	// instance forcibly stopped), so promotion need not wait for Expires.
 	HardFenced bool `json:"hardFenced,omitempty"`
+	// DetachedBy is the standby whose agent, after the revocation, stopped
+	// streaming from this primary for good (primary_conninfo emptied), at
+	// DetachedAt by its clock: from then on no failsafe can keep the old
+	// primary writable longer than the failsafe window.
+	DetachedBy string    `json:"detachedBy,omitempty"`
+	DetachedAt time.Time `json:"detachedAt,omitzero"`
 }
 
 // Revoked reports whether a failover revoked the lease.
@@ -175,6 +181,26 @@ func (s *Store) MarkHardFenced(ctx context.Context, cluster, holder string, epoc
 	})
 }
 
+// RecordDetached records, for the standby's agent, that node stopped
+// streaming from the primary whose lease was revoked. Only a node that is
+// not the recorded primary may write it, and only on a revoked lease;
+// recording it again changes nothing.
+func (s *Store) RecordDetached(ctx context.Context, cluster, node string, at time.Time) (Record, error) {
+	return s.update(ctx, "recording the standby's detachment", cluster, func(rec *Record) (bool, error) {
+		l := rec.PrimaryLease
+		if rec.Primary == node || l == nil || !l.Revoked() {
+			return false, fmt.Errorf("recording the detachment of %s in cluster %q: the primary lease is not revoked", node, cluster)
+		}
+		if l.DetachedBy == node {
+			return false, nil
+		}
+		c := *l
+		c.DetachedBy, c.DetachedAt = node, at.UTC()
+		rec.PrimaryLease = &c
+		return true, nil
+	})
+}
+
 // Grant is a failover's hand-over of the primary role.
 type Grant struct {
 	Holder     string
@@ -185,6 +211,10 @@ type Grant struct {
 	// ClockMargin is added to the old lease's expiry before it counts as
 	// expired.
 	ClockMargin time.Duration
+	// DetachedHold: without a hard fence, the new primary's agent must have
+	// detached from the old primary at least this long (plus the margin)
+	// ago, so that failsafe cannot keep the old primary writable.
+	DetachedHold time.Duration
 	// RequireEligible: the new primary must be the standby the record marks
 	// eligible (synchronous replication, not forced). Checked again here
 	// because the old primary may have marked it ineligible after Assess.
@@ -210,10 +240,21 @@ func (s *Store) GrantPrimary(ctx context.Context, cluster string, g Grant) (Reco
 		if l == nil || l.Node != rec.Primary || l.RevokedBy != g.Holder {
 			return false, &ErrNotFenced{Cluster: cluster, Node: rec.Primary, Reason: "its primary lease was not revoked by this execution"}
 		}
-		if !l.HardFenced && g.Now.Before(l.Expires.Add(g.ClockMargin)) {
-			return false, &ErrNotFenced{Cluster: cluster, Node: rec.Primary, Until: l.Expires.Add(g.ClockMargin),
-				Reason: fmt.Sprintf("its primary lease expires at %s (plus %s clock margin) and no hard fence is confirmed",
-					l.Expires.Format(time.RFC3339Nano), g.ClockMargin)}
+		if !l.HardFenced {
+			if g.Now.Before(l.Expires.Add(g.ClockMargin)) {
+				return false, &ErrNotFenced{Cluster: cluster, Node: rec.Primary, Until: l.Expires.Add(g.ClockMargin),
+					Reason: fmt.Sprintf("its primary lease expires at %s (plus %s clock margin) and no hard fence is confirmed",
+						l.Expires.Format(time.RFC3339Nano), g.ClockMargin)}
+			}
+			if l.DetachedBy != g.NewPrimary {
+				return false, &ErrNotFenced{Cluster: cluster, Node: rec.Primary,
+					Reason: fmt.Sprintf("no hard fence is confirmed and %s has not recorded detaching from it (failsafe could keep it writable)", g.NewPrimary)}
+			}
+			if until := l.DetachedAt.Add(g.DetachedHold + g.ClockMargin); g.Now.Before(until) {
+				return false, &ErrNotFenced{Cluster: cluster, Node: rec.Primary, Until: until,
+					Reason: fmt.Sprintf("%s detached at %s; a failsafe primary may stay writable for %s (plus %s clock margin)",
+						g.NewPrimary, l.DetachedAt.Format(time.RFC3339Nano), g.DetachedHold, g.ClockMargin)}
+			}
 		}
 		if g.RequireEligible && (rec.Standby == nil || rec.Standby.Node != g.NewPrimary || !rec.Standby.Eligible) {
 			reason := "the record never marked it eligible"
