@@ -47,17 +47,19 @@ func ticks(t *testing.T, name string, ms int) int {
 // productTiming reads the defaults from internal/cluster: the one source.
 func productTiming(t *testing.T) timing {
 	t.Helper()
-	watchdogSeconds := cluster.DefaultLeaseSeconds - cluster.DefaultRenewSeconds - 1 // as applySafetyDefaults
+	c := cluster.DefaultSafety()
+	ms := func(d time.Duration) int { return int(d / time.Millisecond) }
 	tm := timing{
 		lease:      ticks(t, "DefaultLeaseSeconds", cluster.DefaultLeaseSeconds*1000),
 		renew:      ticks(t, "DefaultRenewSeconds", cluster.DefaultRenewSeconds*1000),
 		margin:     ticks(t, "DefaultClockMarginMs", cluster.DefaultClockMarginMs),
 		stopBudget: ticks(t, "DefaultStopBudgetMs", cluster.DefaultStopBudgetMs),
 		failsafe:   ticks(t, "DefaultFailsafeReplySeconds", cluster.DefaultFailsafeReplySeconds*1000),
-		watchdog:   ticks(t, "watchdog", watchdogSeconds*1000),
+		watchdog:   ticks(t, "WatchdogTimeout", ms(c.WatchdogTimeout())),
+		// What Fence and GrantPrimary wait after the candidate detached.
+		failsafeWait: ticks(t, "DetachedHold+ClockMargin", ms(c.DetachedHold()+c.ClockMargin())),
 	}
 	tm.skew = tm.margin - 1
-	tm.failsafeWait = tm.failsafe + tm.watchdog + tm.margin
 	if tm.skew < 1 {
 		t.Fatalf("clock margin %d ms leaves no room for clock error at %d ms ticks", cluster.DefaultClockMarginMs, unitMs)
 	}

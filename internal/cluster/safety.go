@@ -72,6 +72,15 @@ type Replication struct {
 	DegradeAfterSeconds int    `json:"degradeAfterSeconds"`
 }
 
+// DefaultSafety returns a Config holding only the default lease and
+// replication settings (for the protocol model and docs, which must use the
+// same numbers as the product).
+func DefaultSafety() *Config {
+	c := &Config{}
+	c.applySafetyDefaults()
+	return c
+}
+
 func (c *Config) applySafetyDefaults() {
 	l := &c.Lease
 	if l.Seconds == 0 {

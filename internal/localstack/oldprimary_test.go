@@ -309,9 +309,28 @@ func TestOldPrimaryPartitionHeals(t *testing.T) {
 	}
 	t.Logf("client on node1's side: %d writes tried, %d acknowledged (%d only with a cancelled-wait WARNING); %d of them missing on node2: %v",
 		len(results), len(acked), warned, len(missing), missing)
-	if len(missing) > 0 {
-		t.Errorf("invariant 3: %d writes that node1 acknowledged (success, or a cancelled synchronous wait) are missing on the promoted node2: %v", len(missing), missing)
+	// A write acknowledged plainly must never be missing. A cancelled
+	// synchronous wait ("committed locally") that is missing is the residual
+	// docs/safety.md states: possible only before node1 stopped itself, one
+	// agent loop plus one record timeout after the double cut.
+	byID := map[int64]commitResult{}
+	for _, r := range results {
+		byID[r.ID] = r
 	}
+	residual := 0
+	for _, id := range missing {
+		r := byID[id]
+		switch {
+		case r.Warning == "":
+			t.Errorf("invariant 3: write %d, acknowledged by node1 without a warning at %s, is missing on the promoted node2", id, r.At.Format(time.RFC3339Nano))
+		case !r.At.Before(stopSeen):
+			t.Errorf("write %d's cancelled wait was acknowledged at %s, after node1 was seen stopped at %s", id, r.At.Format(time.RFC3339Nano), stopSeen.Format(time.RFC3339Nano))
+		default:
+			residual++
+		}
+	}
+	t.Logf("residual (docs/safety.md): %d cancelled-wait writes acknowledged within %s of the double cut are missing on node2",
+		residual, stopSeen.Sub(cutAt).Round(time.Millisecond))
 
 	// Started by hand after the heal: read-only (the fence's standby.signal).
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
