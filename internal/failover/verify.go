@@ -77,6 +77,13 @@ func (h *VerifyStep) writeThroughClientEndpoint(ctx context.Context, execution s
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		// Verify proves that the client address reaches a writable
+		// primary, not that replication is back: under the strict policy
+		// the new primary names its missing standby and every synchronous
+		// commit waits until it rejoins.
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = local`); err != nil {
+			return fmt.Errorf("verification transaction: %w", err)
+		}
 		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+VerifyTable+` (execution text PRIMARY KEY, epoch bigint NOT NULL, written_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 			return fmt.Errorf("creating %s: %w", VerifyTable, err)
 		}

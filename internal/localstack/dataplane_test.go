@@ -19,6 +19,7 @@ import (
 // promoted by hand, the emulated route tables are rewritten with the real
 // SDK's ReplaceRoute, and the next connection lands on the new primary.
 func TestOverlayRouteMovesRealTraffic(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, err := localstack.Start(ctx, localstack.Options{Logf: t.Logf})
 	if err != nil {

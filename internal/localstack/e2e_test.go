@@ -24,6 +24,7 @@ import (
 // real handlers fence node1, promote node2 and move the overlay route,
 // while a client keeps writing through the overlay IP.
 func TestAlarmDrivenFailover(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	var out strings.Builder
 	res, err := demo.Run(ctx, demo.Options{Out: &out, Stack: localstack.Options{Logf: t.Logf}, Timeout: 4 * time.Minute,
@@ -43,6 +44,7 @@ func TestAlarmDrivenFailover(t *testing.T) {
 // TestManualFailoverFromConsoleInput starts the failover with the sample
 // console input events/manual-failover.json after the primary died.
 func TestManualFailoverFromConsoleInput(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, err := localstack.Start(ctx, localstack.Options{Logf: t.Logf})
 	if err != nil {

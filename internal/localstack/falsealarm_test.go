@@ -16,6 +16,7 @@ import (
 // The execution must find the primary healthy from inside the VPC, change
 // nothing, and re-arm the alarm.
 func TestBrokenMonitoringPathDoesNotFailOver(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, err := localstack.Start(ctx, localstack.Options{Logf: t.Logf,
 		StateMachineSleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})

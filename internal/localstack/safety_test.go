@@ -24,9 +24,9 @@ import (
 	"github.com/switchyard/switchyard/internal/store"
 )
 
-// startManual starts a stack without the alarm rule (these tests trigger
-// by hand), waits for steady state and crashes node1.
-func startManual(t *testing.T) (*localstack.Stack, []byte) {
+// startSteady starts a stack without the alarm rule (these tests trigger
+// by hand) and waits for steady state.
+func startSteady(t *testing.T) *localstack.Stack {
 	t.Helper()
 	ctx := context.Background()
 	s, err := localstack.Start(ctx, localstack.Options{Logf: t.Logf,
@@ -41,6 +41,14 @@ func startManual(t *testing.T) (*localstack.Stack, []byte) {
 	if err := s.WaitSteady(ctx, time.Minute); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// startManual is startSteady, then node1 crashes; it returns the sample
+// manual failover input.
+func startManual(t *testing.T) (*localstack.Stack, []byte) {
+	t.Helper()
+	s := startSteady(t)
 	input, err := os.ReadFile(filepath.Join(s.Options.RepoDir, "events", "manual-failover.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -90,30 +98,23 @@ func standbyInRecovery(t *testing.T, s *localstack.Stack) bool {
 // TestUnconfirmedFenceNeverPromotes breaks invariant 1 on purpose: an
 // operator forces a failover of a primary that is alive, its agent cut off
 // from the cluster record (so it cannot see its lease revoked) while its
-// standby still streams from it (so failsafe keeps it writable and the
-// lease cannot fence it), and EC2 refuses to stop it (an IAM or API
-// failure). Neither fence can be confirmed: the standby must stay a
+// standby still streams from it (so failsafe keeps it writable), the
+// standby's agent cut off too (so it cannot record detaching, and the lease
+// cannot fence), and EC2 refuses to stop it (an IAM or API failure). Neither fence can be confirmed: the standby must stay a
 // standby, routing must not move, and the report must release the lock
 // saying where it stopped.
 func TestUnconfirmedFenceNeverPromotes(t *testing.T) {
-	ctx := context.Background()
-	s, err := localstack.Start(ctx, localstack.Options{Logf: t.Logf,
-		StateMachineSleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	for _, r := range s.Bus.Rules() {
-		s.Bus.RemoveRule(r)
-	}
-	if err := s.WaitSteady(ctx, time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
+	s := startSteady(t)
 	input, err := os.ReadFile(filepath.Join(s.Options.RepoDir, "events", "manual-failover-forced.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Both agents cut off from the record: node1's cannot see its lease
+	// revoked (failsafe keeps it writable, node2 streams from it), node2's
+	// cannot record detaching from node1, so the lease cannot fence.
 	s.Server.Faults().Add(localaws.Fault{Service: "dynamodb", AccessKeyID: localstack.AgentCaller("node1"), Partition: true})
+	s.Server.Faults().Add(localaws.Fault{Service: "dynamodb", AccessKeyID: localstack.AgentCaller("node2"), Partition: true})
 	s.Server.Faults().Add(localaws.Fault{Service: "ec2", Operation: "StopInstances", AccessKeyID: "FenceFunction",
 		FailNext: 1000, Error: localaws.Errorf(http.StatusForbidden, "UnauthorizedOperation", "You are not authorized to perform this operation.")})
 	arn := startExecution(t, s, "fence-refused", input)
@@ -125,7 +126,7 @@ func TestUnconfirmedFenceNeverPromotes(t *testing.T) {
 	if info.Error != "FenceNotConfirmed" {
 		t.Errorf("error %q, want FenceNotConfirmed", info.Error)
 	}
-	if !strings.Contains(info.Cause, "still streams") {
+	if !strings.Contains(info.Cause, "detach") {
 		t.Errorf("cause %q does not say why the lease could not fence", info.Cause)
 	}
 	if !standbyInRecovery(t, s) {
@@ -156,6 +157,7 @@ func TestUnconfirmedFenceNeverPromotes(t *testing.T) {
 // one may fence and promote; the others end as "already in progress" or,
 // once it finished, "no failover needed".
 func TestConcurrentTriggersYieldOneFailover(t *testing.T) {
+	t.Parallel()
 	s, input := startManual(t)
 	var wg sync.WaitGroup
 	arns := make([]string, 5)
@@ -211,6 +213,7 @@ func TestConcurrentTriggersYieldOneFailover(t *testing.T) {
 // primary keeps committing, then the primary dies. A failover must be
 // refused without touching anything; only an audited force proceeds.
 func TestStaleStandbyIsNotPromoted(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const limit = 4096
 	s, err := localstack.Start(ctx, localstack.Options{Logf: t.Logf, Async: true, MaxLagBytes: limit,

@@ -3,12 +3,10 @@ package localstack
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/switchyard/switchyard/internal/pgharness"
 )
 
 // Test hooks: faults of a whole node that the emulator and the data plane
@@ -98,7 +96,7 @@ func (w *Watchdog) resume() {
 // signalAll sends sig to every process working under dataDir: the
 // postmaster and all its children chdir into the data directory.
 func signalAll(dataDir string, sig syscall.Signal) error {
-	pids := processesIn(dataDir)
+	pids := pgharness.ProcessesUnder(dataDir)
 	if len(pids) == 0 {
 		return fmt.Errorf("no process runs in %s", dataDir)
 	}
@@ -109,27 +107,4 @@ func signalAll(dataDir string, sig syscall.Signal) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func processesIn(dir string) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	self := os.Getpid()
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == self {
-			continue
-		}
-		cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
-		if err != nil {
-			continue
-		}
-		if cwd == dir || strings.HasPrefix(cwd, dir+string(filepath.Separator)) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
 }

@@ -40,6 +40,10 @@ func processesUnder(dir string) []int {
 	return pids
 }
 
+// ProcessesUnder is processesUnder for callers outside the harness (test
+// hooks that signal every process of an instance).
+func ProcessesUnder(dir string) []int { return processesUnder(dir) }
+
 // processAlive reports whether pid exists (and is not a zombie we could not
 // reap: those count as gone).
 func processAlive(pid int) bool {

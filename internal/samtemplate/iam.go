@@ -153,29 +153,7 @@ func (a *App) Allows(logicalID, action string) bool {
 // actionMatches matches an IAM action against a pattern with * (any run
 // of characters) and ? (one character), ignoring case.
 func actionMatches(pattern, action string) bool {
-	p, s := strings.ToLower(pattern), strings.ToLower(action)
-	// Iterative wildcard match with backtracking to the last star.
-	pi, si, star, mark := 0, 0, -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
-			pi++
-			si++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
+	return wildcardMatch(strings.ToLower(pattern), strings.ToLower(action))
 }
 
 // iamPrefixes maps SigV4 signing names to IAM service prefixes where they
