@@ -97,16 +97,6 @@ func (l *local) ops(code string) (ops []string, failed int) {
 	return ops, failed
 }
 
-func count(ops []string, op string) int {
-	n := 0
-	for _, o := range ops {
-		if o == op {
-			n++
-		}
-	}
-	return n
-}
-
 func throttle() *localaws.APIError {
 	return &localaws.APIError{Code: "RequestLimitExceeded", Message: "Request limit exceeded.", HTTPStatus: http.StatusServiceUnavailable}
 }
