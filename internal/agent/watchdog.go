@@ -57,16 +57,8 @@ type DevWatchdog struct {
 func (w *DevWatchdog) Arm(timeout time.Duration) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.f == nil {
-		path := w.Path
-		if path == "" {
-			path = "/dev/watchdog"
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			return fmt.Errorf("opening watchdog %s: %w", path, err)
-		}
-		w.f = f
+	if err := w.openLocked(); err != nil {
+		return err
 	}
 	secs := int32(timeout / time.Second)
 	if secs < 1 {
@@ -75,6 +67,23 @@ func (w *DevWatchdog) Arm(timeout time.Duration) error {
 	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, w.f.Fd(), wdiocSetTimeout, uintptr(unsafe.Pointer(&secs))); e != 0 {
 		return fmt.Errorf("setting watchdog timeout to %ds: %w", secs, e)
 	}
+	return nil
+}
+
+// openLocked opens the device once (opening it arms it).
+func (w *DevWatchdog) openLocked() error {
+	if w.f != nil {
+		return nil
+	}
+	path := w.Path
+	if path == "" {
+		path = "/dev/watchdog"
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("opening watchdog %s: %w", path, err)
+	}
+	w.f = f
 	return nil
 }
 
@@ -98,19 +107,10 @@ func (w *DevWatchdog) Pet() error {
 func (w *DevWatchdog) Disarm() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.f == nil {
-		path := w.Path
-		if path == "" {
-			path = "/dev/watchdog"
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if errors.Is(err, os.ErrNotExist) {
-			return nil // no watchdog device: nothing can be armed
-		}
-		if err != nil {
-			return fmt.Errorf("opening watchdog %s to disarm it: %w", path, err)
-		}
-		w.f = f
+	if err := w.openLocked(); errors.Is(err, os.ErrNotExist) {
+		return nil // no watchdog device: nothing can be armed
+	} else if err != nil {
+		return err
 	}
 	_, err := w.f.Write([]byte("V"))
 	cerr := w.f.Close()

@@ -205,17 +205,26 @@ func (d *decoder) str(name string) string {
 	return s.Value
 }
 
-func (d *decoder) num(name string) int64 {
+// number returns the text of a number attribute ("" when missing).
+func (d *decoder) number(name string) string {
 	av, ok := d.it[name]
 	if !ok {
-		return 0
+		return ""
 	}
 	n, ok := av.(*types.AttributeValueMemberN)
 	if !ok {
 		d.fail(name, "a number")
+		return ""
+	}
+	return n.Value
+}
+
+func (d *decoder) num(name string) int64 {
+	text := d.number(name)
+	if text == "" {
 		return 0
 	}
-	v, err := strconv.ParseInt(n.Value, 10, 64)
+	v, err := strconv.ParseInt(text, 10, 64)
 	if err != nil {
 		d.fail(name, "an integer")
 	}
@@ -223,16 +232,11 @@ func (d *decoder) num(name string) int64 {
 }
 
 func (d *decoder) unsigned(name string) uint64 {
-	av, ok := d.it[name]
-	if !ok {
+	text := d.number(name)
+	if text == "" {
 		return 0
 	}
-	n, ok := av.(*types.AttributeValueMemberN)
-	if !ok {
-		d.fail(name, "a number")
-		return 0
-	}
-	v, err := strconv.ParseUint(n.Value, 10, 64)
+	v, err := strconv.ParseUint(text, 10, 64)
 	if err != nil {
 		d.fail(name, "an unsigned integer")
 	}
