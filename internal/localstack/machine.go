@@ -70,7 +70,7 @@ func (s *Stack) deployTemplate(ctx context.Context) error {
 		in := &cloudwatch.PutMetricAlarmInput{
 			AlarmName: aws.String(a.AlarmName), Namespace: aws.String(a.Namespace), MetricName: aws.String(a.MetricName),
 			Statistic: cwtypes.Statistic(a.Statistic), Period: aws.Int32(a.Period), EvaluationPeriods: aws.Int32(a.EvaluationPeriods),
-			Threshold: aws.Float64(a.Threshold),
+			Threshold:          aws.Float64(a.Threshold),
 			ComparisonOperator: cwtypes.ComparisonOperator(a.ComparisonOperator), TreatMissingData: aws.String(a.TreatMissingData),
 		}
 		if a.DatapointsToAlarm > 0 { // absent: CloudWatch takes EvaluationPeriods
