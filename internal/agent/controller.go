@@ -33,7 +33,7 @@ type Controller interface {
 // start PostgreSQL: the node needs a rejoin (pg_rewind) first.
 const FenceMarker = "switchyard.fenced"
 
-// fence writes standby.signal and the fence marker, so that any later start
+// markFenced writes standby.signal and the fence marker, so that any later start
 // of this data directory comes up read-only, in recovery.
 func markFenced(dataDir, reason string) error {
 	for name, content := range map[string]string{"standby.signal": "", FenceMarker: reason + "\n"} {

@@ -24,35 +24,12 @@ import (
 	"github.com/switchyard/switchyard/internal/store"
 )
 
-// startSteady starts a stack without the alarm rule (these tests trigger
-// by hand) and waits for steady state.
-func startSteady(t *testing.T) *localstack.Stack {
-	t.Helper()
-	ctx := context.Background()
-	s, err := localstack.Start(ctx, localstack.Options{Logf: t.Logf,
-		StateMachineSleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	for _, r := range s.Bus.Rules() {
-		s.Bus.RemoveRule(r)
-	}
-	if err := s.WaitSteady(ctx, time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// startManual is startSteady, then node1 crashes; it returns the sample
+// startManual is startStack, then node1 crashes; it returns the sample
 // manual failover input.
 func startManual(t *testing.T) (*localstack.Stack, []byte) {
 	t.Helper()
-	s := startSteady(t)
-	input, err := os.ReadFile(filepath.Join(s.Options.RepoDir, "events", "manual-failover.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := startStack(t, localstack.Options{})
+	input := readEvent(t, s, "manual-failover.json")
 	if err := s.Crash("node1"); err != nil {
 		t.Fatal(err)
 	}
@@ -105,11 +82,8 @@ func standbyInRecovery(t *testing.T, s *localstack.Stack) bool {
 // saying where it stopped.
 func TestUnconfirmedFenceNeverPromotes(t *testing.T) {
 	t.Parallel()
-	s := startSteady(t)
-	input, err := os.ReadFile(filepath.Join(s.Options.RepoDir, "events", "manual-failover-forced.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := startStack(t, localstack.Options{})
+	input := readEvent(t, s, "manual-failover-forced.json")
 	// Both agents cut off from the record: node1's cannot see its lease
 	// revoked (failsafe keeps it writable, node2 streams from it), node2's
 	// cannot record detaching from node1, so the lease cannot fence.
