@@ -98,9 +98,18 @@ func TestStartExecutionNameIdempotency(t *testing.T) {
 	apiError(t, err, "ExecutionAlreadyExists", "Execution Already Exists")
 }
 
+// StopExecution marks the execution ABORTED at once, but as in AWS a
+// running Lambda invocation is not stopped: it runs to its end and its
+// result is discarded.
 func TestStopExecution(t *testing.T) {
 	g := newGate()
-	st := newStack(t, map[string]asl.TaskFunc{holdArn: g.task})
+	var result atomic.Value
+	task := func(ctx context.Context, in json.RawMessage) (json.RawMessage, error) {
+		out, err := g.task(ctx, in)
+		result.Store(fmt.Sprintf("%s %v", out, err))
+		return out, err
+	}
+	st := newStack(t, map[string]asl.TaskFunc{holdArn: task})
 	machine := st.createMachine(t, "hold", holdDefinition)
 	ctx := context.Background()
 	arn := aws.ToString(st.start(t, machine, "", `{"hold":true}`).ExecutionArn)
@@ -111,16 +120,33 @@ func TestStopExecution(t *testing.T) {
 	if err != nil || stopped.StopDate == nil {
 		t.Fatalf("StopExecution: %v %v", err, stopped)
 	}
-	waitFor(t, g.cancelled, "the task's context to be cancelled")
+	// ABORTED at once, while the task still runs.
+	if info, _ := st.sim.Execution(arn); info.Status != sfnsim.StatusAborted {
+		t.Fatalf("status right after StopExecution: %s", info.Status)
+	}
 	status, err := st.sim.WaitExecution(ctx, arn)
 	if err != nil || status != sfnsim.StatusAborted {
 		t.Fatalf("WaitExecution: %s %v", status, err)
 	}
+	select {
+	case <-g.cancelled:
+		t.Fatal("StopExecution cancelled the running task")
+	default:
+	}
+	close(g.release)
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := st.sim.WaitStoppedTasks(wctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := result.Load(); got != `{"held":true} <nil>` {
+		t.Fatalf("the stopped execution's task ended with %v, want it to run to completion", got)
+	}
 	st.sim.Close() // wait for the execution's goroutine: nothing may be recorded after the abort
 	desc := st.waitDone(t, arn)
 	if desc.Status != types.ExecutionStatusAborted || aws.ToString(desc.Error) != "OperatorAbort" ||
-		aws.ToString(desc.Cause) != "stopped from the console" || !desc.StopDate.Equal(*stopped.StopDate) {
-		t.Fatalf("describe after stop: %s %s %s %v", desc.Status, aws.ToString(desc.Error), aws.ToString(desc.Cause), desc.StopDate)
+		aws.ToString(desc.Cause) != "stopped from the console" || !desc.StopDate.Equal(*stopped.StopDate) || desc.Output != nil {
+		t.Fatalf("describe after stop: %s %s %s %v output %v", desc.Status, aws.ToString(desc.Error), aws.ToString(desc.Cause), desc.StopDate, desc.Output)
 	}
 	events := st.history(t, arn, 0, false)
 	last := events[len(events)-1]

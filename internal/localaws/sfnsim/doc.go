@@ -17,7 +17,15 @@
 // Errors carry Step Functions' codes (ExecutionAlreadyExists,
 // ExecutionDoesNotExist, StateMachineDoesNotExist, StateMachineAlreadyExists,
 // InvalidDefinition, InvalidExecutionInput, InvalidName, InvalidArn,
-// InvalidToken, ThrottlingException).
+// InvalidToken, ThrottlingException, and ValidationException for an input
+// over 262144 UTF-8 bytes, which creates nothing).
+//
+// StopExecution marks the execution ABORTED at once; as in AWS, a Lambda
+// task it is running is not interrupted but runs to its end, its result
+// discarded (WaitStoppedTasks waits for such tasks). Every execution's
+// status changes (RUNNING, then SUCCEEDED, FAILED, TIMED_OUT or ABORTED)
+// are sent to Options.Publisher as EventBridge "Step Functions Execution
+// Status Change" events (source aws.states); *eventbus.Bus fits.
 //
 // Besides the wire API, Service offers in-process calls for the rest of the
 // local stack: Start (the EventBridge target), CreateStateMachine,

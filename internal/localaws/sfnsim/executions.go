@@ -35,8 +35,10 @@ type execution struct {
 	start     time.Time
 	stop      time.Time
 	events    []historyEvent
-	cancel    context.CancelFunc
+	cancel    context.CancelCauseFunc
 	settled   chan struct{} // closed when status leaves RUNNING
+	stopped   bool          // ended by StopExecution
+	inflight  int           // task invocations still running
 }
 
 // ExecutionInfo is an in-process snapshot of an execution.
@@ -72,7 +74,7 @@ func (s *Service) Start(_ context.Context, stateMachineArn, name string, input [
 		str := string(input)
 		in = &str
 	}
-	ex, err := s.start(stateMachineArn, name, in)
+	ex, err := s.startAndPublish(stateMachineArn, name, in)
 	if err != nil {
 		return "", err
 	}
@@ -129,35 +131,64 @@ func (s *Service) Executions(stateMachineArn string) []ExecutionInfo {
 	return out
 }
 
-func (s *Service) start(machineArn, name string, input *string) (*execution, error) {
+// maxInputBytes is the longest execution input Step Functions accepts, in
+// UTF-8 bytes (256 KiB).
+const maxInputBytes = 262144
+
+// startAndPublish starts an execution as StartExecution does and publishes
+// its RUNNING event before the execution can change status again.
+func (s *Service) startAndPublish(machineArn, name string, input *string) (*execution, error) {
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	ex, event, launch, err := s.start(machineArn, name, input)
+	if err != nil {
+		return nil, err
+	}
+	s.publish(event)
+	if launch != nil {
+		go launch()
+	}
+	return ex, nil
+}
+
+// start creates the execution and returns its RUNNING event and the
+// function that runs it; a repeated request for a running execution
+// returns that execution, no event and no function.
+func (s *Service) start(machineArn, name string, input *string) (*execution, []byte, func(), error) {
 	in := "{}"
 	if input != nil {
 		in = *input
 	}
+	// A modelled length constraint: the SDK's ValidationException, checked
+	// before anything else and before anything is created.
+	if len(in) > maxInputBytes {
+		return nil, nil, nil, localaws.BadRequest("ValidationException",
+			"1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to %d", maxInputBytes)
+	}
 	if !json.Valid([]byte(in)) {
-		return nil, localaws.BadRequest("InvalidExecutionInput", "Invalid State Machine Execution Input: 'the input is not valid JSON: %.100s'", in)
+		return nil, nil, nil, localaws.BadRequest("InvalidExecutionInput", "Invalid State Machine Execution Input: 'the input is not valid JSON: %.100s'", in)
 	}
 	if name == "" {
 		name = newUUID()
 	} else if err := checkName(name); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sm, err := s.machine(machineArn)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	arn := s.executionArn(sm.name, name)
 	if ex, ok := s.executions[arn]; ok {
 		// Standard workflows: the same name and input while the execution
 		// runs is the same request; anything else reuses a name.
 		if ex.status == StatusRunning && ex.input == in {
-			return ex, nil
+			return ex, nil, nil, nil
 		}
-		return nil, localaws.BadRequest("ExecutionAlreadyExists", "Execution Already Exists: '%s'", arn)
+		return nil, nil, nil, localaws.BadRequest("ExecutionAlreadyExists", "Execution Already Exists: '%s'", arn)
 	}
-	ctx, cancel := context.WithCancel(s.baseCtx)
+	ctx, cancel := context.WithCancelCause(s.baseCtx)
 	ex := &execution{arn: arn, name: name, sm: sm, input: in, status: StatusRunning, start: s.opts.Now(),
 		cancel: cancel, settled: make(chan struct{})}
 	ex.record(historyEvent{typ: "ExecutionStarted", at: ex.start, detailsKey: "executionStartedEventDetails",
@@ -166,15 +197,14 @@ func (s *Service) start(machineArn, name string, input *string) (*execution, err
 	sm.executions = append(sm.executions, ex)
 	s.running.Add(1)
 	info := asl.ExecutionInfo{ID: arn, Name: name, StateMachineID: sm.arn, StateMachineName: sm.name, RoleArn: sm.roleArn}
-	go s.run(ctx, ex, sm.machine, info)
-	return ex, nil
+	return ex, s.statusEventLocked(ex), func() { s.run(ctx, ex, sm.machine, info) }, nil
 }
 
 func (s *Service) run(ctx context.Context, ex *execution, m *asl.Machine, info asl.ExecutionInfo) {
 	defer s.running.Done()
-	defer ex.cancel()
+	defer ex.cancel(nil)
 	out, err := m.Run(ctx, json.RawMessage(ex.input), asl.Options{
-		Tasks:        s.opts.Tasks,
+		Tasks:        s.resolver(ex),
 		Sleep:        s.opts.Sleep,
 		TimeoutSleep: s.opts.TimeoutSleep,
 		Now:          s.opts.Now,
@@ -184,12 +214,21 @@ func (s *Service) run(ctx context.Context, ex *execution, m *asl.Machine, info a
 	s.finish(ex, out, err)
 }
 
-// finish records how Run ended, unless the execution was stopped meanwhile.
+// finish records how Run ended, unless the execution was stopped
+// meanwhile, and publishes the status change.
 func (s *Service) finish(ex *execution, out json.RawMessage, err error) {
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	s.publish(s.finishLocked(ex, out, err))
+}
+
+// finishLocked records how Run ended and returns the status change event;
+// nil if the execution was stopped meanwhile. s.pubMu is held.
+func (s *Service) finishLocked(ex *execution, out json.RawMessage, err error) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ex.status != StatusRunning {
-		return
+		return nil
 	}
 	ex.stop = s.opts.Now()
 	if err == nil {
@@ -200,7 +239,7 @@ func (s *Service) finish(ex *execution, out json.RawMessage, err error) {
 		ex.record(historyEvent{typ: "ExecutionSucceeded", at: ex.stop, detailsKey: "executionSucceededEventDetails",
 			details: map[string]any{"output": ex.output, "outputDetails": notTruncated}})
 		close(ex.settled)
-		return
+		return s.statusEventLocked(ex)
 	}
 	ex.status, ex.errName, ex.cause = StatusFailed, "States.Runtime", err.Error()
 	var ee *asl.ExecutionError
@@ -216,6 +255,7 @@ func (s *Service) finish(ex *execution, out json.RawMessage, err error) {
 	typ := map[string]string{StatusFailed: "ExecutionFailed", StatusTimedOut: "ExecutionTimedOut", StatusAborted: "ExecutionAborted"}[ex.status]
 	ex.record(historyEvent{typ: typ, at: ex.stop, detailsKey: detailsKey(typ), details: errorDetails(ex.errName, ex.cause)})
 	close(ex.settled)
+	return s.statusEventLocked(ex)
 }
 
 func errorDetails(errName, cause string) map[string]any {
@@ -259,7 +299,7 @@ func (s *Service) startExecution(call *localaws.Call) (any, error) {
 		return nil, err
 	}
 	call.AddResource(in.StateMachineArn)
-	ex, err := s.start(in.StateMachineArn, in.Name, in.Input)
+	ex, err := s.startAndPublish(in.StateMachineArn, in.Name, in.Input)
 	if err != nil {
 		return nil, err
 	}
@@ -359,19 +399,35 @@ func (s *Service) stopExecution(call *localaws.Call) (any, error) {
 		return nil, err
 	}
 	call.AddResource(in.ExecutionArn)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ex, err := s.execution(in.ExecutionArn)
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	stop, event, err := s.stop(in.ExecutionArn, in.Error, in.Cause)
 	if err != nil {
 		return nil, err
 	}
-	// Stopping an execution that has already ended changes nothing.
-	if ex.status == StatusRunning {
-		ex.status, ex.errName, ex.cause, ex.stop = StatusAborted, in.Error, in.Cause, s.opts.Now()
-		ex.record(historyEvent{typ: "ExecutionAborted", at: ex.stop, detailsKey: "executionAbortedEventDetails",
-			details: errorDetails(in.Error, in.Cause)})
-		ex.cancel()
-		close(ex.settled)
+	s.publish(event)
+	return map[string]any{"stopDate": epoch(stop)}, nil
+}
+
+// stop marks a running execution ABORTED at once, as StopExecution does,
+// and returns its stop date and status change event (nil when it had
+// already ended: stopping it changes nothing). The execution's goroutine
+// is cancelled, but a Lambda task it is running runs on to its end and its
+// result is discarded (see resolver). s.pubMu is held.
+func (s *Service) stop(arn, errName, cause string) (time.Time, []byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ex, err := s.execution(arn)
+	if err != nil {
+		return time.Time{}, nil, err
 	}
-	return map[string]any{"stopDate": epoch(ex.stop)}, nil
+	if ex.status != StatusRunning {
+		return ex.stop, nil, nil
+	}
+	ex.status, ex.errName, ex.cause, ex.stop, ex.stopped = StatusAborted, errName, cause, s.opts.Now(), true
+	ex.record(historyEvent{typ: "ExecutionAborted", at: ex.stop, detailsKey: "executionAbortedEventDetails",
+		details: errorDetails(errName, cause)})
+	ex.cancel(errStopped)
+	close(ex.settled)
+	return ex.stop, s.statusEventLocked(ex), nil
 }

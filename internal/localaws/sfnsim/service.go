@@ -37,6 +37,12 @@ type Options struct {
 	TimeoutSleep func(ctx context.Context, d time.Duration) error
 	// Now is the clock for timestamps; nil is time.Now.
 	Now func() time.Time
+	// Publisher receives an execution status change event (source
+	// aws.states) whenever an execution starts (RUNNING) and when it ends
+	// (SUCCEEDED, FAILED, TIMED_OUT or ABORTED), as Step Functions sends
+	// them to EventBridge; nil drops them (StatusChangeEvents still keeps
+	// them).
+	Publisher EventPublisher
 }
 
 // Service is the emulated Step Functions. It implements localaws.Service and
@@ -49,9 +55,17 @@ type Service struct {
 	cancel  context.CancelFunc
 	running sync.WaitGroup
 
-	mu         sync.Mutex
-	machines   map[string]*stateMachine // by ARN
-	executions map[string]*execution    // by ARN
+	// pubMu serialises status changes with the publication of their
+	// events, so events leave in the order the statuses changed. It is
+	// taken before mu.
+	pubMu sync.Mutex
+
+	mu           sync.Mutex
+	machines     map[string]*stateMachine // by ARN
+	executions   map[string]*execution    // by ARN
+	events       [][]byte                 // status change events, oldest first
+	pubErrs      []error
+	tasksChanged chan struct{} // closed and replaced when a task invocation ends
 }
 
 // New returns a Step Functions with no state machines.
@@ -67,10 +81,12 @@ func New(opts Options) *Service {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{opts: opts, baseCtx: ctx, cancel: cancel,
-		machines: map[string]*stateMachine{}, executions: map[string]*execution{}}
+		machines: map[string]*stateMachine{}, executions: map[string]*execution{}, tasksChanged: make(chan struct{})}
 }
 
-// Close aborts every running execution and waits for their goroutines.
+// Close aborts every running execution and waits for their goroutines. Task
+// invocations still running for stopped executions are cancelled but not
+// waited for (see WaitStoppedTasks).
 func (s *Service) Close() {
 	s.cancel()
 	s.running.Wait()
