@@ -26,7 +26,12 @@ func newHistoryCommand(a *app) *cobra.Command {
 		Short: "List the cluster's failovers and switchovers, newest first",
 		Long: "history prints the history entries of the cluster record, newest first: when the\n" +
 			"attempt finished, the action, the old and the intended new primary, the outcome,\n" +
-			"the steps that completed and the reason. The record keeps the last " + fmt.Sprint(store.MaxHistory) + " entries.",
+			"the steps that completed and the reason. The record keeps the last " + fmt.Sprint(store.MaxHistory) + " primary\n" +
+			"changes and failed or aborted attempts, and apart from them the last " + fmt.Sprint(store.MaxRoutine) + " routine\n" +
+			"outcomes (refused, not-needed), so routine outcomes never push out a failover. A routine\n" +
+			"outcome repeating the previous one is kept as one entry: OUTCOME shows how often\n" +
+			"(\"refused ×120\"), EPOCH the first and the last epoch, REASON the first time and the\n" +
+			"latest reason.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.json {
@@ -87,12 +92,15 @@ func (a *app) runHistory(ctx context.Context, f historyFlags) error {
 		if steps == "" {
 			steps = "-"
 		}
-		reason := e.Reason
-		if reason == "" {
-			reason = "-"
+		reason := orDash(e.Reason)
+		epoch, outcome := fmt.Sprint(e.Epoch), e.Outcome
+		if n := e.Occurrences(); n > 1 {
+			epoch = fmt.Sprintf("%d-%d", e.FirstEpoch, e.Epoch)
+			outcome = fmt.Sprintf("%s ×%d", e.Outcome, n)
+			reason = "since " + formatTime(e.Since()) + ", latest: " + reason
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s→%s\t%s\t%s\t%s\n", formatTime(at), e.Epoch, e.Action,
-			orDash(e.From), orDash(e.To), e.Outcome, steps, clipText(oneLine(reason), 80))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s→%s\t%s\t%s\t%s\n", formatTime(at), epoch, orDash(e.Action),
+			orDash(e.From), orDash(e.To), outcome, steps, clipText(oneLine(reason), 100))
 	}
 	return tw.Flush()
 }

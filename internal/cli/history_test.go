@@ -125,3 +125,29 @@ func TestHistoryEmptyAndBadLimit(t *testing.T) {
 		t.Errorf("bad input made AWS calls: %v", callNames(calls))
 	}
 }
+
+// Coalesced refusals are one row: how often, the epochs, since when.
+func TestHistoryShowsCoalescedEntries(t *testing.T) {
+	em := newEmulator(t)
+	failedOver(t, em, healthNow.Add(-time.Hour), 10*time.Second, 4)
+	res := em.run(t, "history", "--cluster", "demo", "--table", testTable)
+	if res.code != cli.ExitOK {
+		t.Fatalf("exit %d, stderr: %s", res.code, res.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(res.stdout), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want a header and 2 rows, got:\n%s", res.stdout)
+	}
+	mustContain(t, "coalesced row", lines[1], "2026-03-01T11:04:00Z", "3-6", "node2→node1", "refused ×4",
+		"since 2026-03-01T11:01:00Z, latest: standby node1 is not eligible; primary heartbeat 240s old")
+	mustContain(t, "failover row", lines[2], "2", "node1→node2", "succeeded")
+
+	res = em.run(t, "history", "--cluster", "demo", "--table", testTable, "--json", "--limit", "1")
+	var entries []store.HistoryEntry
+	if err := json.Unmarshal([]byte(res.stdout), &entries); err != nil {
+		t.Fatalf("history JSON: %v\n%s", err, res.stdout)
+	}
+	if len(entries) != 1 || entries[0].Count != 4 || entries[0].FirstEpoch != 3 || !entries[0].FirstFinishedAt.Equal(healthNow.Add(-59*time.Minute)) {
+		t.Errorf("entries = %+v, want the refusal ×4 from epoch 3", entries)
+	}
+}

@@ -27,10 +27,13 @@ func newStatusCommand(a *app) *cobra.Command {
 	var f statusFlags
 	cmd := &cobra.Command{
 		Use:   "status --cluster NAME --table TABLE [--state-machine-arn ARN]",
-		Short: "Show the cluster record: primary, epoch, lease and running failovers",
+		Short: "Show the cluster record and whether the cluster is up: primary, epoch, lease, standby, running failovers",
 		Long: "status reads the cluster record from DynamoDB (a strongly consistent read) and shows\n" +
-			"the primary, the epoch (fencing token) and the failover lease. With\n" +
-			"--state-machine-arn it also lists the state machine's RUNNING executions.",
+			"the primary, the epoch (fencing token) and the failover lease, then its verdict\n" +
+			"(health: ok, degraded, failover in progress, down, unknown), why, and for a state\n" +
+			"that needs an operator the command that fixes it. The verdict rests on the record\n" +
+			"alone: the primary's lease, the standby's eligibility and the latest history entry.\n" +
+			"With --state-machine-arn it also lists the state machine's RUNNING executions.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.json {
@@ -56,6 +59,13 @@ type statusOutput struct {
 	Lease     *leaseStatus `json:"lease"` // null when no failover holds it
 	UpdatedAt time.Time    `json:"updatedAt"`
 	Version   int64        `json:"version"`
+	// PrimaryLease is the recorded primary's lease (null before its agent
+	// first renews); Standby the primary agent's word on the other node.
+	PrimaryLease *store.PrimaryLease `json:"primaryLease"`
+	Standby      *store.StandbyState `json:"standby"`
+	// Health is the verdict drawn from the record: is there a writable
+	// primary, can a standby take over, what fixes it.
+	Health health `json:"health"`
 	// StateMachineARN and RunningExecutions are set with --state-machine-arn.
 	StateMachineARN   string             `json:"stateMachineArn,omitempty"`
 	RunningExecutions []runningExecution `json:"runningExecutions,omitempty"`
@@ -103,6 +113,13 @@ func (a *app) runStatus(ctx context.Context, f statusFlags) error {
 	if rec.Lock != nil {
 		out.Lease = &leaseStatus{Holder: rec.Lock.Holder, Expires: rec.Lock.Expires, Active: rec.LockActive(now)}
 	}
+	if l := rec.PrimaryLease; l != nil && l.Node == rec.Primary {
+		out.PrimaryLease = l
+	}
+	if st := rec.Standby; st != nil && st.Node != rec.Primary {
+		out.Standby = st
+	}
+	out.Health = assessHealth(rec, now, f.stateMachineARN)
 	if f.stateMachineARN != "" {
 		out.StateMachineARN = f.stateMachineARN
 		if out.RunningExecutions, err = listRunning(ctx, clients.SFN, f.stateMachineARN); err != nil {
@@ -166,6 +183,14 @@ func (a *app) printStatus(out statusOutput, now time.Time) error {
 		fmt.Fprintf(tw, "lease\texpired: held by %s until %s (%s); the next failover takes it over\n", l.Holder, formatTime(l.Expires), relative(l.Expires, now))
 	}
 	fmt.Fprintf(tw, "updated\t%s (version %d)\n", formatTime(out.UpdatedAt), out.Version)
+	fmt.Fprintf(tw, "health\t%s\n", out.Health.State)
+	for _, why := range out.Health.Why {
+		fmt.Fprintf(tw, "\t- %s\n", oneLine(why))
+	}
+	if out.Health.Fix != "" {
+		fmt.Fprintf(tw, "fix\t%s\n", out.Health.FixNote)
+		fmt.Fprintf(tw, "\t  %s\n", out.Health.Fix)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -183,4 +208,175 @@ func (a *app) printStatus(out statusOutput, now time.Time) error {
 		fmt.Fprintf(tw, "  %s\t%s (%s)\t%s\n", e.Name, formatTime(e.StartDate), relative(e.StartDate, now), e.ExecutionARN)
 	}
 	return tw.Flush()
+}
+
+// healthState is status's verdict on the cluster.
+type healthState uint8
+
+const (
+	healthUnknown    healthState = iota // the record cannot tell (no primary lease yet)
+	healthOK                            // writable primary, a standby that can take over
+	healthDegraded                      // writable primary, but no standby can take over
+	healthInProgress                    // a failover holds the lock
+	healthDown                          // no writable primary and nothing will fix it unaided
+)
+
+func (h healthState) String() string {
+	switch h {
+	case healthOK:
+		return "ok"
+	case healthDegraded:
+		return "degraded"
+	case healthInProgress:
+		return "failover in progress"
+	case healthDown:
+		return "DOWN"
+	default:
+		return "unknown"
+	}
+}
+
+// MarshalText makes the JSON value the same word as the text output.
+func (h healthState) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+
+// health is the verdict with its reasons and, for a state that needs an
+// operator, the one command that fixes it (FixNote says where to run it).
+type health struct {
+	State   healthState `json:"state"`
+	Why     []string    `json:"why"`
+	FixNote string      `json:"fixNote,omitempty"`
+	Fix     string      `json:"fix,omitempty"`
+}
+
+// rejoinDoc is the manual rejoin procedure.
+const rejoinDoc = "docs/operations.md#re-joining-the-old-primary-as-a-standby"
+
+// assessHealth judges the cluster from its record at now. It only reads
+// the record: the primary's lease says whether the recorded primary may be
+// writable (its agent stops PostgreSQL once it cannot renew), the
+// standby's eligibility and the newest history entry whether a failover
+// could replace it. stateMachineARN, when known, goes into the fix.
+func assessHealth(rec store.Record, now time.Time, stateMachineARN string) health {
+	var h health
+	primary := rec.Primary
+	lease := rec.PrimaryLease
+	if lease != nil && lease.Node != primary {
+		lease = nil
+	}
+	standby := rec.Standby
+	if standby != nil && standby.Node == primary {
+		standby = nil
+	}
+	var refused *store.HistoryEntry
+	if n := len(rec.History); n > 0 && rec.History[n-1].Outcome == store.OutcomeRefused {
+		refused = &rec.History[n-1]
+	}
+	writable := false
+	switch {
+	case lease == nil:
+		h.Why = append(h.Why, fmt.Sprintf("primary %s has never renewed a primary lease: its agent is not running, or the record predates the agent", primary))
+	case lease.Revoked():
+		h.Why = append(h.Why, fmt.Sprintf("primary %s is fenced: its lease was revoked by %s at %s; it may not accept writes",
+			primary, lease.RevokedBy, formatTime(lease.RevokedAt)))
+	case !now.Before(lease.Expires):
+		h.Why = append(h.Why, fmt.Sprintf("primary %s is not writable or unreachable: its lease expired at %s (%s) and its agent has not renewed it (node, agent or PostgreSQL down, or cut off from DynamoDB)",
+			primary, formatTime(lease.Expires), relative(lease.Expires, now)))
+	default:
+		writable = true
+		h.Why = append(h.Why, fmt.Sprintf("primary %s is writable: its lease runs until %s (renewed %s)",
+			primary, formatTime(lease.Expires), relative(lease.Renewed, now)))
+	}
+	canTakeOver := true
+	switch {
+	case standby.NeedsRejoin():
+		canTakeOver = false
+		h.Why = append(h.Why, fmt.Sprintf("no standby can take over: %s is the former primary and has not been rejoined (%s)", standby.Node, standby.Reason))
+	case standby != nil && !standby.Eligible:
+		canTakeOver = false
+		h.Why = append(h.Why, fmt.Sprintf("standby %s may not be promoted: %s", standby.Node, orDash(standby.Reason)))
+	}
+	if refused != nil && !writable {
+		canTakeOver = false
+		h.Why = append(h.Why, fmt.Sprintf("the last failover was refused%s: %s", repeated(*refused), orDash(refused.Reason)))
+	}
+	failover := fmt.Sprintf("switchyard failover --state-machine-arn %s --cluster %s --reason %q --wait",
+		orPlaceholder(stateMachineARN, "<state machine ARN>"), rec.Cluster, "resume after status: "+primary+" is down")
+
+	handover := lease.HandoverPending() && !rec.LockActive(now)
+	if handover {
+		h.Why = append(h.Why, fmt.Sprintf("execution %s handed the primary role from %s to %s and ended before finishing: clients may still be routed to %s and the history lacks the failover",
+			lease.GrantedBy, orDash(lease.GrantedFrom), primary, orDash(lease.GrantedFrom)))
+	}
+
+	switch {
+	case rec.LockActive(now):
+		h.State = healthInProgress
+		h.Why = append([]string{fmt.Sprintf("failover held by %s until %s", rec.Lock.Holder, formatTime(rec.Lock.Expires))}, h.Why...)
+	case handover && writable:
+		h.State = healthDegraded
+		h.FixNote = "start a failover: it resumes the handover (promote, reroute, verify, record) without fencing again:"
+		h.Fix = failover
+	case handover:
+		h.State = healthDown
+		h.FixNote = fmt.Sprintf("bring %s back (start its instance first if it is stopped), then start a failover to finish the handover; on %s:", primary, primary)
+		h.Fix = "systemctl start switchyard-nodeprobe.service"
+	case writable && standby.NeedsRejoin():
+		h.State = healthDegraded
+		h.FixNote = fmt.Sprintf("rejoin %s as a standby (%s, step 4; steps 2-3 first if its instance was stopped). On %s, as postgres, with PostgreSQL and the agent stopped:",
+			standby.Node, rejoinDoc, standby.Node)
+		h.Fix = fmt.Sprintf("pg_rewind --target-pgdata=<PGDATA> --source-server='host=<%s address> port=5432 user=rewind dbname=postgres sslmode=require' --write-recovery-conf --progress", primary)
+	case writable && canTakeOver:
+		h.State = healthOK
+	case writable:
+		h.State = healthDegraded
+	case lease == nil:
+		h.State = healthUnknown
+	case canTakeOver && lease.Revoked():
+		// Fenced by an execution that ended before promoting: nothing
+		// will promote the standby unless a failover runs again.
+		h.State = healthDown
+		h.Why = append(h.Why, "no failover is in flight: the one that fenced it ended without promoting a standby")
+		h.FixNote = "start a failover again (Fence finds the old primary fenced and moves on):"
+		h.Fix = failover
+	case canTakeOver:
+		h.State = healthDown
+		h.Why = append(h.Why, "no failover is in flight: the heartbeat alarm should start one within a minute")
+		h.FixNote = "if no execution starts, start one:"
+		h.Fix = failover
+	case standby.NeedsRejoin() && !lease.Revoked():
+		// The only other node lacks the writes since the last failover:
+		// the primary must come back; its lease was not revoked, so its
+		// agent renews it and serves again.
+		h.State = healthDown
+		h.FixNote = fmt.Sprintf("bring %s back (start its instance first if it is stopped); on %s:", primary, primary)
+		h.Fix = "systemctl start switchyard-nodeprobe.service"
+	case standby.NeedsRejoin():
+		// Revoked: the primary can never renew again, and the other node
+		// lacks its writes. No single command is safe.
+		h.State = healthDown
+		h.Why = append(h.Why, fmt.Sprintf("%s cannot serve again under its revoked lease and %s lacks its writes: an operator must decide (docs/operations.md, FailoverFailed)",
+			primary, standby.Node))
+	default:
+		h.State = healthDown
+		h.FixNote = fmt.Sprintf("bring %s back, or repair the standby (docs/operations.md, FailoverRefused); a forced failover loses data:", primary)
+		h.Fix = fmt.Sprintf("switchyard failover --state-machine-arn %s --cluster %s --force --reason %q",
+			orPlaceholder(stateMachineARN, "<state machine ARN>"), rec.Cluster, "<why the loss is accepted>")
+	}
+	return h
+}
+
+// repeated says how often a coalesced entry's outcome occurred, e.g.
+// " 120 times since 2026-03-01T12:00:00Z", or "" for a single one.
+func repeated(e store.HistoryEntry) string {
+	if e.Occurrences() < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" %d times since %s", e.Occurrences(), formatTime(e.Since()))
+}
+
+func orPlaceholder(s, placeholder string) string {
+	if s == "" {
+		return placeholder
+	}
+	return s
 }

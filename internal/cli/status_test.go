@@ -3,6 +3,7 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/store"
 )
 
 func TestStatusShowsRecordLeaseAndRunningExecutions(t *testing.T) {
@@ -150,4 +152,202 @@ func TestStatusHonoursAWSEndpointURL(t *testing.T) {
 		t.Fatalf("exit %d, stderr: %s", res.code, res.stderr)
 	}
 	mustContain(t, "status", res.stdout, "primary  node2")
+}
+
+var healthNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+const failoverExec = "arn:aws:states:us-east-1:123456789012:execution:switchyard-failover:failover-1"
+
+// failedOver records a completed failover node1→node2 in which node2's
+// first lease was granted at granted for leaseFor, and then refusals
+// refusals, one a minute: node1 is the former primary, never rejoined.
+func failedOver(t *testing.T, em *emulator, granted time.Time, leaseFor time.Duration, refusals int) {
+	t.Helper()
+	ctx := context.Background()
+	st := em.store(t)
+	st.Now = func() time.Time { return granted }
+	if _, err := st.Init(ctx, "demo", "node1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RenewPrimaryLease(ctx, "demo", store.Renewal{Node: "node1", Now: granted.Add(-time.Minute), Duration: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	held, err := st.AcquireLock(ctx, "demo", failoverExec, 15*time.Minute, granted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RevokePrimaryLease(ctx, "demo", failoverExec, held.Epoch, granted); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.MarkHardFenced(ctx, "demo", failoverExec, held.Epoch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GrantPrimary(ctx, "demo", store.Grant{Holder: failoverExec, Epoch: held.Epoch, NewPrimary: "node2", Now: granted, Duration: leaseFor}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Commit(ctx, "demo", failoverExec, "node2", store.HistoryEntry{Action: store.ActionFailover, From: "node1",
+		Outcome: store.OutcomeSucceeded, Reason: "node1 lost", StartedAt: granted}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= refusals; i++ {
+		at := granted.Add(time.Duration(i) * time.Minute)
+		st.Now = func() time.Time { return at }
+		exec := fmt.Sprintf("%s-refused-%d", failoverExec, i)
+		held, err := st.AcquireLock(ctx, "demo", exec, 15*time.Minute, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Release(ctx, "demo", exec, store.HistoryEntry{Action: store.ActionFailover, From: "node2", To: "node1",
+			Outcome: store.OutcomeRefused, Epoch: held.Epoch, Steps: []string{"lease", "assess"},
+			Reason: fmt.Sprintf("standby node1 is not eligible; primary heartbeat %ds old", 60*i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+type statusHealth struct {
+	Health struct {
+		State   string
+		Why     []string
+		FixNote string
+		Fix     string
+	}
+}
+
+func statusJSON(t *testing.T, em *emulator, args ...string) statusHealth {
+	t.Helper()
+	res := em.run(t, append([]string{"status", "--cluster", "demo", "--table", testTable, "--json"}, args...)...)
+	if res.code != cli.ExitOK {
+		t.Fatalf("exit %d, stderr: %s", res.code, res.stderr)
+	}
+	var doc statusHealth
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, res.stdout)
+	}
+	return doc
+}
+
+// The measured case: after a failover the former primary was never
+// rejoined, then the new primary was lost: every failover is refused.
+func TestStatusSaysDownWhenPrimaryIsLostAndNoStandbyCanTakeOver(t *testing.T) {
+	em := newEmulator(t)
+	em.now = func() time.Time { return healthNow }
+	failedOver(t, em, healthNow.Add(-time.Hour), 10*time.Second, 3)
+
+	res := em.run(t, "status", "--cluster", "demo", "--table", testTable)
+	if res.code != cli.ExitOK {
+		t.Fatalf("exit %d, stderr: %s", res.code, res.stderr)
+	}
+	mustContain(t, "status", res.stdout, "primary  node2", "health   DOWN",
+		"primary node2 is not writable or unreachable: its lease expired at 2026-03-01T11:00:10Z (59m50s ago)",
+		"no standby can take over: node1 is the former primary and has not been rejoined",
+		"the last failover was refused 3 times since 2026-03-01T11:01:00Z: standby node1 is not eligible; primary heartbeat 180s old",
+		"fix      bring node2 back (start its instance first if it is stopped); on node2:",
+		"systemctl start switchyard-nodeprobe.service")
+
+	doc := statusJSON(t, em)
+	if doc.Health.State != "DOWN" || doc.Health.Fix != "systemctl start switchyard-nodeprobe.service" || len(doc.Health.Why) != 3 {
+		t.Errorf("status --json health = %+v", doc.Health)
+	}
+}
+
+func TestStatusDegradedUntilTheFormerPrimaryRejoins(t *testing.T) {
+	em := newEmulator(t)
+	em.now = func() time.Time { return healthNow }
+	failedOver(t, em, healthNow.Add(-time.Minute), time.Hour, 0)
+
+	res := em.run(t, "status", "--cluster", "demo", "--table", testTable)
+	mustContain(t, "status", res.stdout, "health   degraded",
+		"primary node2 is writable: its lease runs until 2026-03-01T12:59:00Z (renewed 1m0s ago)",
+		"no standby can take over: node1 is the former primary",
+		"fix      rejoin node1 as a standby (docs/operations.md#re-joining-the-old-primary-as-a-standby",
+		"pg_rewind --target-pgdata=<PGDATA> --source-server='host=<node2 address>")
+}
+
+// A failover that revoked the primary's lease and ended before promoting
+// leaves no writable primary: status names the command that resumes it.
+func TestStatusDownAfterAFailoverStrandedAfterFence(t *testing.T) {
+	em := newEmulator(t)
+	em.now = func() time.Time { return healthNow }
+	ctx := context.Background()
+	st := em.store(t)
+	if _, err := st.Init(ctx, "demo", "node1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RenewPrimaryLease(ctx, "demo", store.Renewal{Node: "node1", Now: healthNow.Add(-time.Minute), Duration: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	held, err := st.AcquireLock(ctx, "demo", failoverExec, 15*time.Minute, healthNow.Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RevokePrimaryLease(ctx, "demo", failoverExec, held.Epoch, healthNow.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Release(ctx, "demo", failoverExec, store.HistoryEntry{Action: store.ActionFailover, Outcome: store.OutcomeFailed,
+		Reason: "stopped at step promote"}); err != nil {
+		t.Fatal(err)
+	}
+	arn := em.machine(t, "switchyard-failover", holdDefinition)
+	res := em.run(t, "status", "--cluster", "demo", "--table", testTable)
+	mustContain(t, "status", res.stdout, "health   DOWN", "primary node1 is fenced: its lease was revoked by "+failoverExec,
+		"the one that fenced it ended without promoting a standby",
+		"switchyard failover --state-machine-arn <state machine ARN> --cluster demo")
+	doc := statusJSON(t, em, "--state-machine-arn", arn)
+	if doc.Health.State != "DOWN" || !strings.HasPrefix(doc.Health.Fix, "switchyard failover --state-machine-arn "+arn+" --cluster demo ") {
+		t.Errorf("status --json health = %+v", doc.Health)
+	}
+}
+
+func TestStatusOKWithAValidLeaseAndEligibleStandby(t *testing.T) {
+	em := newEmulator(t)
+	em.now = func() time.Time { return healthNow }
+	ctx := context.Background()
+	st := em.store(t)
+	if _, err := st.Init(ctx, "demo", "node1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RenewPrimaryLease(ctx, "demo", store.Renewal{Node: "node1", Now: healthNow, Duration: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SetStandbyEligibility(ctx, "demo", "node1", "node2", true, "synchronous standby, streaming, caught up", healthNow); err != nil {
+		t.Fatal(err)
+	}
+	res := em.run(t, "status", "--cluster", "demo", "--table", testTable)
+	mustContain(t, "status", res.stdout, "health   ok", "primary node1 is writable")
+	if strings.Contains(res.stdout, "fix") {
+		t.Errorf("a healthy cluster gets a fix:\n%s", res.stdout)
+	}
+}
+
+// A failover that granted the primary role and ended before committing
+// leaves a handover pending: status says so and names the resuming command.
+func TestStatusNamesAPendingHandover(t *testing.T) {
+	em := newEmulator(t)
+	em.now = func() time.Time { return healthNow }
+	ctx := context.Background()
+	st := em.store(t)
+	if _, err := st.Init(ctx, "demo", "node1"); err != nil {
+		t.Fatal(err)
+	}
+	held, err := st.AcquireLock(ctx, "demo", failoverExec, time.Minute, healthNow.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RevokePrimaryLease(ctx, "demo", failoverExec, held.Epoch, healthNow.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.MarkHardFenced(ctx, "demo", failoverExec, held.Epoch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GrantPrimary(ctx, "demo", store.Grant{Holder: failoverExec, Epoch: held.Epoch, NewPrimary: "node2", Now: healthNow.Add(-time.Hour), Duration: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RenewPrimaryLease(ctx, "demo", store.Renewal{Node: "node2", Now: healthNow, Duration: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	res := em.run(t, "status", "--cluster", "demo", "--table", testTable)
+	mustContain(t, "status", res.stdout, "health   degraded",
+		"execution "+failoverExec+" handed the primary role from node1 to node2 and ended before finishing",
+		"start a failover: it resumes the handover", "switchyard failover --state-machine-arn <state machine ARN> --cluster demo")
 }

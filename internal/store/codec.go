@@ -67,6 +67,9 @@ func marshal(r Record) item {
 		if l.DetachedBy != "" {
 			m["detachedBy"], m["detachedAt"] = str(l.DetachedBy), timeAttr(l.DetachedAt)
 		}
+		if l.GrantedBy != "" {
+			m["grantedBy"], m["grantedFrom"] = str(l.GrantedBy), str(l.GrantedFrom)
+		}
 		it[attrPrimLease] = &types.AttributeValueMemberM{Value: m}
 	}
 	if st := r.Standby; st != nil {
@@ -103,6 +106,16 @@ func marshalEntry(h HistoryEntry) types.AttributeValue {
 	if !h.FinishedAt.IsZero() {
 		m["finishedAt"] = timeAttr(h.FinishedAt)
 	}
+	if h.Count > 1 {
+		m["count"] = num(int64(h.Count))
+		m["firstEpoch"] = num(h.FirstEpoch)
+		if h.FirstExecution != "" {
+			m["firstExecution"] = str(h.FirstExecution)
+		}
+		if !h.FirstFinishedAt.IsZero() {
+			m["firstFinishedAt"] = timeAttr(h.FirstFinishedAt)
+		}
+	}
 	if len(h.Steps) > 0 {
 		steps := make([]types.AttributeValue, len(h.Steps))
 		for i, s := range h.Steps {
@@ -136,7 +149,8 @@ func unmarshal(it item) (Record, error) {
 			Renewed: time.UnixMilli(ld.num("renewed")).UTC(), Expires: time.UnixMilli(ld.num("expires")).UTC(),
 			LSN: ld.unsigned("lsn"), SyncStandby: ld.str("syncStandby"), RevokedBy: ld.str("revokedBy"),
 			RevokedAt: ld.time("revokedAt"), HardFenced: ld.boolean("hardFenced"),
-			DetachedBy: ld.str("detachedBy"), DetachedAt: ld.time("detachedAt")}
+			DetachedBy: ld.str("detachedBy"), DetachedAt: ld.time("detachedAt"),
+			GrantedBy: ld.str("grantedBy"), GrantedFrom: ld.str("grantedFrom")}
 		if ld.err != nil {
 			d.err = ld.err
 		}
@@ -158,6 +172,8 @@ func unmarshal(it item) (Record, error) {
 			Epoch: hd.num("epoch"), Action: hd.str("action"), From: hd.str("from"), To: hd.str("to"),
 			Execution: hd.str("execution"), Outcome: hd.str("outcome"), Reason: hd.str("reason"),
 			Committed: hd.boolean("committed"), StartedAt: hd.time("startedAt"), FinishedAt: hd.time("finishedAt"),
+			Count: int(hd.num("count")), FirstEpoch: hd.num("firstEpoch"), FirstExecution: hd.str("firstExecution"),
+			FirstFinishedAt: hd.time("firstFinishedAt"),
 		}
 		for _, s := range hd.list("steps") {
 			if sv, ok := s.(*types.AttributeValueMemberS); ok {

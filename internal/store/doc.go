@@ -13,13 +13,20 @@
 //	              absent when no failover is in flight
 //	updatedAt  S  RFC 3339 time of the last write
 //	version    N  compare-and-swap counter, bumped by every write
-//	history    L  the last MaxHistory entries, oldest first
+//	history    L  oldest first: the last MaxHistory important entries (primary
+//	              changes, failed and aborted attempts) and the last MaxRoutine
+//	              routine ones (refused, not-needed); a routine outcome repeating
+//	              the newest entry is merged into it (count, firstEpoch,
+//	              firstExecution, firstFinishedAt). Records written before
+//	              coalescing (no count) decode as single entries.
 //
 // History lives inside the record rather than as separate items on purpose:
 // finishing a failover must change the primary, release the lease and log
 // the entry as one atomic step, and one conditional PutItem on one item
-// gives that without transactions. MaxHistory entries of bounded size keep
-// the item far below DynamoDB's 400 KB item limit.
+// gives that without transactions. MaxHistory+MaxRoutine entries with
+// every field bounded keep the item far below DynamoDB's 400 KB item limit:
+// about 150 KB in the worst case (TestWorstCaseItemSize), a few tens of KB
+// with real reasons.
 //
 // # Concurrency
 //

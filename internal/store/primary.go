@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -37,7 +38,18 @@ type PrimaryLease struct {
 	// primary writable longer than the failsafe window.
 	DetachedBy string    `json:"detachedBy,omitempty"`
 	DetachedAt time.Time `json:"detachedAt,omitzero"`
+	// GrantedBy is the execution that handed the primary role to Node
+	// (GrantPrimary) and has not yet committed the failover, and
+	// GrantedFrom the node it took the role from: a handover in progress.
+	// Commit clears both; a lease bootstrapped by an agent has neither.
+	GrantedBy   string `json:"grantedBy,omitempty"`
+	GrantedFrom string `json:"grantedFrom,omitempty"`
 }
+
+// HandoverPending reports whether a failover made Node the recorded primary
+// and has not committed it yet: the new primary may still need promoting,
+// the clients rerouting and the history its entry.
+func (l *PrimaryLease) HandoverPending() bool { return l != nil && l.GrantedBy != "" && !l.Revoked() }
 
 // Revoked reports whether a failover revoked the lease.
 func (l *PrimaryLease) Revoked() bool { return l != nil && l.RevokedBy != "" }
@@ -51,6 +63,19 @@ type StandbyState struct {
 	Eligible bool      `json:"eligible"`
 	Reason   string    `json:"reason,omitempty"`
 	Changed  time.Time `json:"changed"`
+}
+
+// formerPrimaryReason starts the reason GrantPrimary records for the node
+// it replaced.
+const formerPrimaryReason = "former primary"
+
+// NeedsRejoin reports whether the standby is the primary a failover
+// replaced and has not been marked eligible since: it must be rejoined
+// (pg_rewind) before it can follow, let alone be promoted. Under
+// asynchronous replication nothing marks it eligible again, so the record
+// keeps saying so after a rejoin as well.
+func (st *StandbyState) NeedsRejoin() bool {
+	return st != nil && !st.Eligible && strings.HasPrefix(st.Reason, formerPrimaryReason)
 }
 
 // Renewal is what the primary's agent writes with each renewal.
@@ -80,7 +105,7 @@ func (s *Store) RenewPrimaryLease(ctx context.Context, cluster string, r Renewal
 		}
 		next := PrimaryLease{Node: r.Node, Term: rec.Epoch}
 		if l != nil && l.Node == r.Node {
-			next.Term = l.Term
+			next.Term, next.GrantedBy, next.GrantedFrom = l.Term, l.GrantedBy, l.GrantedFrom
 		}
 		next.Renewed = r.Now.UTC().Truncate(time.Millisecond)
 		next.Expires = r.Now.Add(r.Duration).UTC().Truncate(time.Millisecond)
@@ -104,7 +129,7 @@ func (s *Store) SetStandbyEligibility(ctx context.Context, cluster, primary, sta
 		if st := rec.Standby; st != nil && st.Node == standby && st.Eligible == eligible {
 			return false, nil
 		}
-		rec.Standby = &StandbyState{Node: standby, Eligible: eligible, Reason: reason, Changed: now.UTC()}
+		rec.Standby = &StandbyState{Node: standby, Eligible: eligible, Reason: clip(reason, maxReasonLen), Changed: now.UTC()}
 		return true, nil
 	})
 }
@@ -266,9 +291,9 @@ func (s *Store) GrantPrimary(ctx context.Context, cluster string, g Grant) (Reco
 		old := rec.Primary
 		rec.Primary = g.NewPrimary
 		rec.PrimaryLease = &PrimaryLease{Node: g.NewPrimary, Term: g.Epoch, Renewed: g.Now.UTC().Truncate(time.Millisecond),
-			Expires: g.Now.Add(g.Duration).UTC().Truncate(time.Millisecond)}
+			Expires: g.Now.Add(g.Duration).UTC().Truncate(time.Millisecond), GrantedBy: g.Holder, GrantedFrom: old}
 		rec.Standby = &StandbyState{Node: old, Eligible: false, Changed: g.Now.UTC(),
-			Reason: fmt.Sprintf("former primary (until epoch %d): must rejoin and catch up before it can be promoted", g.Epoch)}
+			Reason: fmt.Sprintf("%s (until epoch %d): must rejoin and catch up before it can be promoted", formerPrimaryReason, g.Epoch)}
 		return true, nil
 	})
 }

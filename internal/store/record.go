@@ -5,12 +5,29 @@ import (
 	"time"
 )
 
-// MaxHistory is how many history entries the record keeps; older ones are
-// dropped when a new one is appended.
+// MaxHistory is how many important history entries the record keeps: the
+// entries that changed the primary (Committed), failed or aborted attempts
+// and any outcome other than the routine ones. The oldest important entry
+// is dropped only when a newer important one pushes it out; routine entries
+// never evict it.
 const MaxHistory = 50
 
-// maxReasonLen bounds HistoryEntry.Reason so the item stays small.
-const maxReasonLen = 1024
+// MaxRoutine is how many routine entries (outcomes refused and not-needed,
+// nothing changed) the record keeps, after coalescing: a routine outcome
+// that repeats the newest entry is merged into it (Count, FirstFinishedAt)
+// rather than appended. See appendHistory.
+const MaxRoutine = 20
+
+// Bounds of a history entry's fields, so that the item stays far below
+// DynamoDB's 400 KB item limit whatever callers write (see
+// TestWorstCaseItemSize). Longer values are cut when the entry is recorded.
+const (
+	maxReasonLen    = 1024 // Reason (and the standby's reason)
+	maxNameLen      = 64   // Action, Outcome, From, To
+	maxSteps        = 12   // entries of Steps (the state machine has 8 steps)
+	maxStepLen      = 32   // each step name
+	maxExecutionLen = 256  // Execution: a Step Functions execution ARN is at most 256
+)
 
 // Actions recorded in the history.
 const (
@@ -48,7 +65,9 @@ type Record struct {
 	// whether it may be promoted without losing an acknowledged write.
 	Standby   *StandbyState `json:"standby,omitempty"`
 	UpdatedAt time.Time     `json:"updatedAt"`
-	// History holds the last MaxHistory entries, oldest first.
+	// History holds, oldest first (by FinishedAt), the last MaxHistory
+	// important entries and the last MaxRoutine routine ones, repeated
+	// routine outcomes coalesced (see appendHistory).
 	History []HistoryEntry `json:"history"`
 	// Version is the compare-and-swap counter; every write bumps it.
 	Version int64 `json:"version"`
@@ -71,14 +90,39 @@ func (r Record) LockHeldBy(holder string) bool {
 }
 
 // entryOf returns the history entry written by execution, newest first, or
-// nil when there is none.
+// nil when there is none. A coalesced entry answers for its first and its
+// last execution.
 func (r Record) entryOf(execution string) *HistoryEntry {
+	execution = clip(execution, maxExecutionLen)
 	for i := len(r.History) - 1; i >= 0; i-- {
-		if r.History[i].Execution == execution {
-			return &r.History[i]
+		if h := &r.History[i]; h.Execution == execution || h.FirstExecution == execution {
+			return h
 		}
 	}
 	return nil
+}
+
+// finishedBy reports whether execution, which held the failover lock of
+// epoch (0: unknown), already left its entry: its own, or a coalesced
+// routine entry whose epochs cover epoch and which has the same kind as
+// entry. Coalescing keeps only a run's first and last execution, and a
+// coalesced run holds every finished execution between them (any other
+// entry would have ended the run), so an epoch inside the run belongs to an
+// execution that finished the same way, or to one that lost its lock
+// without finishing and did nothing that needs recording.
+func (r Record) finishedBy(execution string, epoch int64, entry HistoryEntry) bool {
+	if r.entryOf(execution) != nil {
+		return true
+	}
+	if epoch == 0 {
+		return false
+	}
+	for _, h := range r.History {
+		if h.Occurrences() > 1 && h.FirstEpoch <= epoch && epoch <= h.Epoch && sameKind(h, entry) {
+			return true
+		}
+	}
+	return false
 }
 
 // HistoryEntry is one finished failover or switchover attempt.
@@ -98,6 +142,35 @@ type HistoryEntry struct {
 	// Steps lists the steps that completed, in order ("lease", "assess",
 	// "fence", ...).
 	Steps []string `json:"steps,omitempty"`
+
+	// Count is how many consecutive attempts with the same routine outcome
+	// this entry stands for; 0 (an entry written before coalescing
+	// existed) and 1 mean one. The fields above describe the latest of
+	// them; the First* fields below, set only when Count > 1, the first.
+	Count           int       `json:"count,omitempty"`
+	FirstEpoch      int64     `json:"firstEpoch,omitempty"`
+	FirstExecution  string    `json:"firstExecution,omitempty"`
+	FirstFinishedAt time.Time `json:"firstFinishedAt,omitzero"`
+}
+
+// Routine reports whether the entry is a routine outcome: nothing changed
+// (not Committed) and the outcome is refused or not-needed. Routine entries
+// are coalesced and kept apart from the important ones (MaxRoutine).
+func (h HistoryEntry) Routine() bool {
+	return !h.Committed && (h.Outcome == OutcomeRefused || h.Outcome == OutcomeNotNeeded)
+}
+
+// Occurrences is how many attempts the entry stands for (at least 1).
+func (h HistoryEntry) Occurrences() int {
+	return max(h.Count, 1)
+}
+
+// Since is when the first attempt the entry stands for finished.
+func (h HistoryEntry) Since() time.Time {
+	if h.Occurrences() > 1 && !h.FirstFinishedAt.IsZero() {
+		return h.FirstFinishedAt
+	}
+	return h.FinishedAt
 }
 
 // ErrNoRecord says the cluster has no record yet (Init was never called).

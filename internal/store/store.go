@@ -122,20 +122,27 @@ func (s *Store) Commit(ctx context.Context, cluster, holder, newPrimary string, 
 			entry.From = rec.Primary
 		}
 		rec.Primary = newPrimary
+		if l := rec.PrimaryLease; l != nil && l.Node == newPrimary && l.GrantedBy != "" {
+			c := *l // the handover is complete
+			c.GrantedBy, c.GrantedFrom = "", ""
+			rec.PrimaryLease = &c
+		}
 		s.finish(rec, holder, entry)
 		return true, nil
 	})
 }
 
 // Release ends a failover that did not change the primary: the lease
-// holder releases the lease and appends entry (with its outcome) to the
-// history. A retry after Release, or after Commit, by the same holder
-// returns the record unchanged; a caller that holds no lease and left no
-// history entry is *ErrNotLeaseHolder.
+// holder releases the lease and records entry (with its outcome) in the
+// history, where a repeated routine outcome is coalesced with the previous
+// one. A retry after Release, or after Commit, by the same holder returns
+// the record unchanged (entry.Epoch, when set, finds it inside a coalesced
+// entry too); a caller that holds no lease and left no history entry is
+// *ErrNotLeaseHolder.
 func (s *Store) Release(ctx context.Context, cluster, holder string, entry HistoryEntry) (Record, error) {
 	return s.update(ctx, "releasing lease", cluster, func(rec *Record) (bool, error) {
 		if !rec.LockHeldBy(holder) {
-			if rec.entryOf(holder) != nil {
+			if rec.finishedBy(holder, entry.Epoch, entry) {
 				return false, nil // already finished
 			}
 			return false, s.notHolder(cluster, holder, *rec)
@@ -146,7 +153,9 @@ func (s *Store) Release(ctx context.Context, cluster, holder string, entry Histo
 	})
 }
 
-// finish appends entry for holder and releases the lease.
+// finish records entry for holder (see appendHistory for what the history
+// keeps) and releases the lease. Fields are cut to their bounds; the
+// coalescing fields are the store's to set, not the caller's.
 func (s *Store) finish(rec *Record, holder string, entry HistoryEntry) {
 	entry.Execution = holder
 	if entry.Epoch == 0 {
@@ -155,13 +164,8 @@ func (s *Store) finish(rec *Record, holder string, entry HistoryEntry) {
 	if entry.FinishedAt.IsZero() {
 		entry.FinishedAt = s.Now().UTC()
 	}
-	if len(entry.Reason) > maxReasonLen {
-		entry.Reason = entry.Reason[:maxReasonLen]
-	}
-	rec.History = append(rec.History, entry)
-	if n := len(rec.History); n > MaxHistory {
-		rec.History = append([]HistoryEntry(nil), rec.History[n-MaxHistory:]...)
-	}
+	entry.Count, entry.FirstEpoch, entry.FirstExecution, entry.FirstFinishedAt = 0, 0, "", time.Time{}
+	rec.History = appendHistory(rec.History, bounded(entry))
 	rec.Lock = nil
 }
 

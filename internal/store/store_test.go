@@ -259,7 +259,7 @@ func TestHistoryIsBounded(t *testing.T) {
 		if _, err := s.AcquireLock(ctx, "pg", exec, time.Minute, t0); err != nil {
 			t.Fatalf("run %d: %v", i, err)
 		}
-		if _, err := s.Release(ctx, "pg", exec, HistoryEntry{Outcome: OutcomeNotNeeded}); err != nil {
+		if _, err := s.Release(ctx, "pg", exec, HistoryEntry{Outcome: OutcomeFailed, Reason: "fence timed out"}); err != nil {
 			t.Fatalf("run %d: %v", i, err)
 		}
 	}
