@@ -4,7 +4,7 @@ GO ?= go
 export GOFLAGS ?= -buildvcs=false
 export PATH := $(PATH):/usr/local/go/bin
 
-FUNCTIONS := intake lease assess fence promote reroute verify record report rearm
+FUNCTIONS := intake lease assess fence promote reroute verify record report rearm cleanup
 LAMBDA_ARCH ?= arm64
 
 .PHONY: all setup test demo build lambdas agent vet lint validate bench clean
@@ -87,6 +87,7 @@ build-VerifyFunction:   ; $(call sam_build,verify)
 build-RecordFunction:   ; $(call sam_build,record)
 build-ReportFunction:   ; $(call sam_build,report)
 build-RearmFunction:    ; $(call sam_build,rearm)
+build-CleanupFunction:  ; $(call sam_build,cleanup)
 
 define sam_build
 GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)

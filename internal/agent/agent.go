@@ -74,6 +74,9 @@ type Snapshot struct {
 	StandbyEligible bool
 	// SelfFences counts the times the agent stopped a writable PostgreSQL.
 	SelfFences int
+	// Promotions counts the times the agent promoted its standby because
+	// the record granted it the primary role (an interrupted handover).
+	Promotions int
 	Loops      int64
 }
 
@@ -316,7 +319,7 @@ func (a *Agent) lead(ctx context.Context, now time.Time, obs observation, rec st
 		return
 	}
 	if !obs.mayWrite {
-		a.setState(StateStandby, "recorded primary, still in recovery: waiting for the failover to promote it")
+		a.promoteGranted(ctx, obs, rec)
 		return
 	}
 	a.armAndPet()
@@ -324,6 +327,40 @@ func (a *Agent) lead(ctx context.Context, now time.Time, obs observation, rec st
 	if obs.conn != nil && obs.status != nil {
 		a.manageSync(ctx, now, obs.conn, *obs.status, rec)
 	}
+}
+
+// promoteGranted finishes a handover on the node the record names primary
+// while it is still in recovery: the failover that granted the role
+// (store.GrantPrimary, which succeeds only once the old primary is fenced
+// and, under synchronous replication, this node eligible) promotes it
+// next, but an execution stopped or timed out between the grant and
+// pg_promote never would. The grant is the authority, so the agent
+// promotes as the failover's Promote step would; both doing it is
+// harmless. A fenced data directory (a former primary that stopped itself)
+// is never promoted by the agent: it may hold writes the cluster lost.
+func (a *Agent) promoteGranted(ctx context.Context, obs observation, rec store.Record) {
+	l := rec.PrimaryLease
+	switch {
+	case !l.HandoverPending() || l.Node != a.cfg.Node:
+		a.setState(StateStandby, "recorded primary, still in recovery: waiting for the failover to promote it")
+		return
+	case fencedReason(a.deps.Controller.DataDir()) != "":
+		a.setState(StateStandby, "recorded primary but fenced earlier; needs an operator")
+		return
+	case obs.conn == nil || obs.status == nil || !obs.status.InRecovery:
+		a.setState(StateStandby, "recorded primary, status unknown: waiting")
+		return
+	}
+	a.log.Warn("promoting: the cluster record grants this node the primary role", "grantedBy", l.GrantedBy, "from", l.GrantedFrom, "epoch", l.Term)
+	pctx, cancel := context.WithTimeout(ctx, a.cfg.Cluster.LeaseDuration())
+	defer cancel()
+	if err := pgnode.Promote(pctx, obs.conn, int(a.cfg.Cluster.LeaseDuration()/time.Second)); err != nil && !errors.Is(err, pgnode.ErrNotInRecovery) {
+		a.log.Error("promotion granted by the record failed", "error", err)
+		a.setState(StateStandby, "promotion granted by the record failed: "+err.Error())
+		return
+	}
+	a.update(func(s *Snapshot) { s.Promotions++ })
+	a.setState(StateUnknown, "promoted: the record granted the primary role (handover by "+l.GrantedBy+")")
 }
 
 // detachIfRevoked: on a standby, once a failover has revoked the primary's

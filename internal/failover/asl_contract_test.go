@@ -248,9 +248,9 @@ func TestASLTasksWriteTheirPartOfTheState(t *testing.T) {
 			t.Errorf("task %s writes a %s into State field %s of type %s", name, out, task.resultPath, field)
 		}
 		for _, c := range s.Catch {
-			if task.resource == rearmResource {
+			if task.resource == rearmResource || task.resource == reportResource {
 				if got := deref(c.ResultPath); got == "$.error" {
-					t.Errorf("task %s: a best-effort re-arm must not put its error where the failure report reads", name)
+					t.Errorf("task %s: the re-arm's or the report's own error must not overwrite the error being reported at $.error", name)
 				}
 				continue
 			}
@@ -325,6 +325,13 @@ func TestASLRoutesEveryHandlerError(t *testing.T) {
 			if d.States[s.Next].Type != "Fail" && !strings.HasPrefix(s.Next, "Rearm") {
 				t.Errorf("report task %s goes to %s, want a Fail state (or the re-arm on the way to it)", name, s.Next)
 			}
+			// A failed report still ends the execution FAILED (the cleanup
+			// rule then releases the lock and re-arms), never stuck.
+			for _, e := range names {
+				if next, ok := s.catcher(e); !ok || d.States[next].Type != "Fail" {
+					t.Errorf("report task %s: %s goes to %q, want a Fail state", name, e, next)
+				}
+			}
 			continue
 		}
 		if s.Resource == rearmResource {
@@ -359,10 +366,28 @@ func TestASLNeverPromotesWithoutAConfirmedFence(t *testing.T) {
 			t.Errorf("Fence's Catch %v goes to %s, from which Promote is reachable", c.ErrorEquals, c.Next)
 		}
 	}
-	// The only way into Promote is Fence's success: without Fence, Promote
-	// is unreachable from the start.
-	if r := d.reachable([]string{d.StartAt}, fence); r[promote] {
-		t.Errorf("Promote is reachable without passing Fence: %v", sortedNames(r))
+	// The only ways into Promote are Fence's success and the decision to
+	// resume a handover whose grant (store.GrantPrimary, re-checked by
+	// Promote) proves an earlier execution's confirmed fence.
+	var into []string
+	for _, name := range sortedNames(d.reachable([]string{d.StartAt})) {
+		s := d.States[name]
+		if s.Next == promote || s.Default == promote {
+			into = append(into, name)
+		}
+		for _, c := range s.Choices {
+			if c.Next == promote {
+				into = append(into, name+"("+deref(c.StringEquals)+")")
+			}
+		}
+		for _, c := range s.Catch {
+			if c.Next == promote {
+				into = append(into, name+"(catch)")
+			}
+		}
+	}
+	if want := []string{"Decision(" + DecisionResume + ")", fence}; !slices.Equal(into, want) {
+		t.Errorf("transitions into Promote: %v, want only %v", into, want)
 	}
 	// Fence runs only on a decision to proceed; every other decision (the
 	// Default included) stays clear of Fence and Promote.
@@ -384,6 +409,10 @@ func TestASLNeverPromotesWithoutAConfirmedFence(t *testing.T) {
 		case DecisionProceed:
 			if c.Next != fence {
 				t.Errorf("decision %q goes to %s, want %s", DecisionProceed, c.Next, fence)
+			}
+		case DecisionResume:
+			if c.Next != promote {
+				t.Errorf("decision %q goes to %s, want %s", DecisionResume, c.Next, promote)
 			}
 		case DecisionNoAction:
 			if r := d.reachable([]string{c.Next}); r[fence] || r[promote] {

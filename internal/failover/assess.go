@@ -55,6 +55,14 @@ func (h *AssessStep) Handle(ctx context.Context, s State) (Assessment, error) {
 		// than decide on less.
 		return Assessment{}, classify("assess: reading the cluster record (primary lease, standby eligibility)", recErr)
 	}
+	byName := map[string]decide.Probe{}
+	for i, n := range cfg.Nodes {
+		byName[n.Name] = probes[i]
+	}
+	if a, ok := resumeAssessment(rec, byName); ok {
+		log.Warn("assessed a pending handover", "decision", a.Decision, "reason", a.Reason, "new", a.NewPrimary)
+		return a, nil
+	}
 	notes := recordEvidence(&obs, rec)
 	if instErr != nil {
 		log.Warn("instance states unavailable", "err", instErr)

@@ -35,9 +35,13 @@ type Deps struct {
 	Route53    awsapi.Route53API
 	CloudWatch awsapi.CloudWatchAPI
 	Secrets    awsapi.SecretsAPI
-	Store      *store.Store
-	Log        *slog.Logger
-	Now        func() time.Time
+	// SFN answers whether the holder of a failover lock still runs (the
+	// lease step) and starts the execution that resumes an interrupted
+	// handover (the cleanup).
+	SFN   awsapi.SFNAPI
+	Store *store.Store
+	Log   *slog.Logger
+	Now   func() time.Time
 	// PollInterval paces the waits for an instance to stop and a DNS
 	// change to be in sync; 0 means 2 s.
 	PollInterval time.Duration
@@ -46,7 +50,7 @@ type Deps struct {
 // NewDeps builds Deps from real AWS clients.
 func NewDeps(cfg *cluster.Config, c *awsapi.Clients) *Deps {
 	return &Deps{
-		Config: cfg, EC2: c.EC2, Route53: c.Route53, CloudWatch: c.CloudWatch, Secrets: c.Secrets,
+		Config: cfg, EC2: c.EC2, Route53: c.Route53, CloudWatch: c.CloudWatch, Secrets: c.Secrets, SFN: c.SFN,
 		Store: store.New(c.DynamoDB, cfg.Table),
 		Log:   slog.New(slog.NewJSONHandler(os.Stderr, nil)),
 	}

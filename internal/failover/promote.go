@@ -25,8 +25,8 @@ type PromoteStep struct{ *Deps }
 func (h *PromoteStep) Handle(ctx context.Context, s State) (*StepResult, error) {
 	start := h.now()
 	log := h.logger("promote", s)
-	if s.Assessment == nil || s.Assessment.Decision != DecisionProceed {
-		return nil, &StepFailed{Step: "promote", Err: errors.New("promote refused: the assessment did not decide to proceed")}
+	if !s.Assessment.proceeds() {
+		return nil, &StepFailed{Step: "promote", Err: errors.New("promote refused: the assessment did not decide to proceed or resume")}
 	}
 	if s.Lease == nil || !s.Lease.Acquired {
 		return nil, &StepFailed{Step: "promote", Err: errors.New("promote runs only under an acquired failover lock")}

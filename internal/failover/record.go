@@ -29,7 +29,7 @@ func (h *RecordStep) Handle(ctx context.Context, s State) (*StepResult, error) {
 	if s.Lease != nil {
 		entry.Epoch = s.Lease.Epoch
 	}
-	if a.Decision != DecisionProceed {
+	if !a.proceeds() {
 		entry.Outcome = store.OutcomeNotNeeded
 		if _, err := h.Store.Release(ctx, h.Config.Name, s.Execution, entry); err != nil {
 			return nil, classify("record", err)

@@ -110,22 +110,28 @@ func (s *Stack) deployTemplate(ctx context.Context) error {
 // registerHandlers maps each function's ARN to the real handler, invoked
 // through aws-lambda-go's JSON contract exactly as the Lambda runtime does.
 func (s *Stack) registerHandlers(app *samtemplate.App) error {
-	s.tasks = map[string]asl.TaskFunc{}
+	s.tasks, s.taskARN = map[string]asl.TaskFunc{}, map[string]string{}
 	var missing []string
-	for id := range app.Functions {
-		arn, ok := app.StateMachine.Substitutions[id+"Arn"]
-		if !ok {
-			missing = append(missing, id)
-			continue
-		}
+	for id, fn := range app.Functions {
 		h := s.handlerFor(id)
 		if h == nil {
 			return fmt.Errorf("template function %s has no handler in the local stack", id)
+		}
+		if err := s.putFunctionRules(fn, h); err != nil {
+			return err
+		}
+		arn, ok := app.StateMachine.Substitutions[id+"Arn"]
+		if !ok {
+			if len(fn.EventRules) == 0 {
+				missing = append(missing, id)
+			}
+			continue
 		}
 		// Each invocation gets its own handler, as each concurrent Lambda
 		// invocation gets its own execution environment: aws-lambda-go's
 		// handler reuses one output buffer and is not safe for concurrent
 		// Invoke calls.
+		s.taskARN[id] = arn
 		s.tasks[arn] = func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
 			out, err := lambda.NewHandler(h).Invoke(ctx, input)
 			return append(json.RawMessage(nil), out...), err
@@ -134,6 +140,25 @@ func (s *Stack) registerHandlers(app *samtemplate.App) error {
 	if len(missing) > 0 {
 		sort.Strings(missing)
 		return fmt.Errorf("functions without a DefinitionSubstitution: %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// putFunctionRules puts the function's EventBridge rules on the bus, each
+// invoking the real handler with the event as Lambda's asynchronous
+// invocation does.
+func (s *Stack) putFunctionRules(fn *samtemplate.Function, h any) error {
+	for _, r := range fn.EventRules {
+		id := fn.LogicalID
+		if err := s.Bus.PutRule(r.Name, r.Pattern, func(ctx context.Context, event []byte) error {
+			_, err := lambda.NewHandler(h).Invoke(ctx, event)
+			if err != nil {
+				s.log.Error("function invoked by an event rule failed", "function", id, "err", err)
+			}
+			return err
+		}); err != nil {
+			return fmt.Errorf("rule %s of %s: %w", r.Name, fn.LogicalID, err)
+		}
 	}
 	return nil
 }
@@ -161,6 +186,8 @@ func (s *Stack) handlerFor(logicalID string) any {
 		return (&failover.ReportStep{Deps: d}).Handle
 	case "RearmFunction":
 		return (&failover.RearmStep{Deps: d}).Handle
+	case "CleanupFunction":
+		return (&failover.Cleanup{Deps: d}).Handle
 	}
 	return nil
 }

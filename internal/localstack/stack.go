@@ -92,6 +92,7 @@ type Stack struct {
 	AlarmName       string
 
 	tasks   map[string]asl.TaskFunc
+	taskARN map[string]string // function logical id → the ARN its Task states name
 	log     *slog.Logger
 	httpSrv *http.Server
 	mu      sync.Mutex
@@ -205,7 +206,8 @@ func (s *Stack) startEmulator() error {
 	s.Bus = eventbus.New(eventbus.Options{})
 	s.onClose(func() error { s.Bus.Close(); return nil })
 	s.CW = cwsim.New(cwsim.Options{Region: t.Region, AccountID: t.AccountID, Publisher: s.Bus, EvaluationInterval: time.Second})
-	s.SFN = sfnsim.New(sfnsim.Options{Region: t.Region, AccountID: t.AccountID, Tasks: s.resolveTask, Sleep: s.Options.StateMachineSleep})
+	s.SFN = sfnsim.New(sfnsim.Options{Region: t.Region, AccountID: t.AccountID, Tasks: s.resolveTask, Sleep: s.Options.StateMachineSleep,
+		Publisher: s.Bus})
 	s.onClose(func() error { s.SFN.Close(); return nil })
 	for _, svc := range []localaws.Service{s.EC2, s.Route53, s.Secrets, s.DynamoDB, s.CW, s.SFN} {
 		s.Server.Register(svc)

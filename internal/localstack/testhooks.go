@@ -1,11 +1,14 @@
 package localstack
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
 	"syscall"
 
+	"github.com/switchyard/switchyard/internal/asl"
 	"github.com/switchyard/switchyard/internal/pgharness"
 )
 
@@ -107,4 +110,25 @@ func signalAll(dataDir string, sig syscall.Signal) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// TaskInterceptor runs in place of a template function's handler when a
+// Task state invokes it; next runs the real handler.
+type TaskInterceptor func(ctx context.Context, input json.RawMessage, next asl.TaskFunc) (json.RawMessage, error)
+
+// InterceptTask puts f in front of the handler of the function with the
+// template logical id, for the executions started from now on: a test
+// holds a step there to stop the execution at a chosen point.
+func (s *Stack) InterceptTask(logicalID string, f TaskInterceptor) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	arn, ok := s.taskARN[logicalID]
+	if !ok {
+		return fmt.Errorf("no Task state invokes a function %q", logicalID)
+	}
+	next := s.tasks[arn]
+	s.tasks[arn] = func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
+		return f(ctx, input, next)
+	}
+	return nil
 }

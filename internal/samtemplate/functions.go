@@ -36,6 +36,9 @@ type Function struct {
 	// CodeURI is the CodeUri property; BuildMethod the Metadata BuildMethod.
 	CodeURI, BuildMethod string
 	Tracing              string
+	// EventRules are the function's EventBridgeRule events: rules that
+	// invoke it directly.
+	EventRules []EventRule
 }
 
 func buildFunction(e *evaluator, r *resource) (*Function, error) {
@@ -83,6 +86,9 @@ func buildFunction(e *evaluator, r *resource) (*Function, error) {
 		if err != nil {
 			return nil, err
 		}
+	}
+	if fn.EventRules, err = eventRules(e, r.id, p); err != nil {
+		return nil, err
 	}
 	return fn, nil
 }

@@ -48,6 +48,11 @@ var exercisedElsewhere = map[string]string{
 	"ReportFunction statement 0: dynamodb:GetItem on arn:aws:dynamodb:us-east-1:123456789012:table/switchyard-demo":                                "a failed failover",
 	"ReportFunction statement 0: dynamodb:PutItem on arn:aws:dynamodb:us-east-1:123456789012:table/switchyard-demo":                                "a failed failover",
 	"NodeAgentPolicy statement 2: states:StartExecution on arn:aws:states:us-east-1:123456789012:stateMachine:switchyard-demo-failover":            "the standby agent's fast path",
+	"LeaseFunction statement 1: states:DescribeExecution on arn:aws:states:us-east-1:123456789012:execution:switchyard-demo-failover:*":            "a lock held when a new execution starts (localstack TestInterruptedFailoverConverges)",
+	"CleanupFunction statement 0: dynamodb:GetItem on arn:aws:dynamodb:us-east-1:123456789012:table/switchyard-demo":                               "an execution that ends FAILED, TIMED_OUT or ABORTED (localstack TestInterruptedFailoverConverges)",
+	"CleanupFunction statement 0: dynamodb:PutItem on arn:aws:dynamodb:us-east-1:123456789012:table/switchyard-demo":                               "an execution that ends holding the lock (localstack TestInterruptedFailoverConverges)",
+	"CleanupFunction statement 1: cloudwatch:SetAlarmState on arn:aws:cloudwatch:us-east-1:123456789012:alarm:switchyard-demo-primary-heartbeat":   "an alarm-triggered execution that ends FAILED, TIMED_OUT or ABORTED",
+	"CleanupFunction statement 2: states:StartExecution on arn:aws:states:us-east-1:123456789012:stateMachine:switchyard-demo-failover":            "an execution stopped after the grant (localstack TestInterruptedFailoverConverges)",
 }
 
 // auditRun checks every call of a recorded run against the template's
