@@ -73,11 +73,12 @@ type CleanupResult struct {
 //     (unless the state machine's refusal path re-armed it already), so a
 //     primary that is still down starts a new execution, which reconciles
 //     from what it observes;
-//   - when the ended execution had already made the standby the recorded
-//     primary (store.GrantPrimary) but not finished, starts an execution
-//     that finishes the handover (promote if needed, reroute, verify,
-//     record): the new primary's heartbeats keep the alarm OK, so no alarm
-//     would ever start it.
+//   - when a handover is pending (a failover made the standby the recorded
+//     primary with store.GrantPrimary and did not finish: stopped, timed
+//     out, or failed after the grant) and no execution holds the lock,
+//     starts one execution that finishes it (promote if needed, reroute,
+//     verify, record): the new primary's heartbeats keep the alarm OK, so
+//     no alarm would ever start it.
 type Cleanup struct{ *Deps }
 
 // Handle is the Lambda handler.
@@ -108,23 +109,31 @@ func (h *Cleanup) Handle(ctx context.Context, ev ExecutionStatusEvent) (CleanupR
 		res.Summary = "no cluster record: nothing to release"
 	case err != nil:
 		return res, classify("cleanup: reading the cluster record", err)
-	case rec.LockHeldBy(d.ExecutionArn):
-		pending := handoverPendingBy(rec, d.ExecutionArn)
-		entry := store.HistoryEntry{Action: ActionFailover, Execution: d.ExecutionArn, Outcome: EndedOutcome(d.Status),
-			Epoch: rec.Epoch, FinishedAt: h.now(), Reason: endedReason(d)}
-		if pending {
-			entry.From, entry.To = rec.PrimaryLease.GrantedFrom, rec.Primary
-		}
-		if _, err := h.Store.Release(ctx, h.Config.Name, d.ExecutionArn, entry); err != nil {
-			var notHolder *store.ErrNotLockHolder
-			if !errors.As(err, &notHolder) {
-				return res, classify("cleanup: releasing the failover lock", err)
+	default:
+		pending := rec.PrimaryLease.HandoverPending() && rec.PrimaryLease.Node == rec.Primary
+		if rec.LockHeldBy(d.ExecutionArn) {
+			entry := store.HistoryEntry{Action: ActionFailover, Execution: d.ExecutionArn, Outcome: EndedOutcome(d.Status),
+				Epoch: rec.Epoch, FinishedAt: h.now(), Reason: endedReason(d)}
+			if pending {
+				entry.From, entry.To = rec.PrimaryLease.GrantedFrom, rec.Primary
 			}
-		} else {
-			res.Released = true
-			log.Warn("released the failover lock of an execution that ended without releasing it")
+			if _, err := h.Store.Release(ctx, h.Config.Name, d.ExecutionArn, entry); err != nil {
+				var notHolder *store.ErrNotLockHolder
+				if !errors.As(err, &notHolder) {
+					return res, classify("cleanup: releasing the failover lock", err)
+				}
+			} else {
+				res.Released = true
+				rec.Lock = nil
+				log.Warn("released the failover lock of an execution that ended without releasing it")
+			}
 		}
-		if pending {
+		// A handover granted but not finished: the new primary's heartbeats
+		// keep the alarm quiet, so nothing else would finish it. One resume
+		// per ended execution; a resume that fails itself is left to an
+		// operator (switchyard status names the command), so a persistent
+		// failure cannot loop.
+		if pending && rec.Lock == nil && !isResume(d.Name) {
 			name, err := h.resume(ctx, d, rec)
 			if err != nil {
 				return res, err
@@ -147,12 +156,10 @@ func (h *Cleanup) Handle(ctx context.Context, ev ExecutionStatusEvent) (CleanupR
 	return res, nil
 }
 
-// handoverPendingBy: execution made the standby the recorded primary but
-// ended before recording the failover.
-func handoverPendingBy(rec store.Record, execution string) bool {
-	l := rec.PrimaryLease
-	return l != nil && l.Node == rec.Primary && l.GrantedBy == execution && !l.Revoked()
-}
+// resumePrefix names the executions the cleanup starts.
+const resumePrefix = "resume-"
+
+func isResume(name string) bool { return strings.HasPrefix(name, resumePrefix) }
 
 // triggerOf reads the trigger of the ended execution from its input the
 // way Intake does; "" when it cannot tell.
@@ -213,7 +220,7 @@ func resumeName(ended string) string {
 	if len(base) > 60 {
 		base = base[:60]
 	}
-	return "resume-" + base + "-" + suffix
+	return resumePrefix + base + "-" + suffix
 }
 
 func (h *Cleanup) rearm(ctx context.Context, d ExecutionStatusDetail) error {

@@ -43,15 +43,13 @@ func (h *ReportStep) Handle(ctx context.Context, s State) (Report, error) {
 	if s.Lease != nil {
 		entry.Epoch = s.Lease.Epoch
 	}
-	// Once the standby is promoted it IS the primary (the old one is
-	// fenced): the record must say so even though a later step failed, or
-	// the next failover would try to fail over to it again.
+	// Never Commit here: a failure after the grant leaves the record naming
+	// the new primary with the handover pending (store.PrimaryLease
+	// GrantedBy), which is the truth whatever this execution's state
+	// document says: the new primary's agent promotes it if the Promote
+	// step did not, and the cleanup (or the next execution) resumes the
+	// reroute, verify and record.
 	write := h.Store.Release
-	if s.Promote != nil && s.Promote.Done && to != "" {
-		write = func(ctx context.Context, cluster, holder string, e store.HistoryEntry) (store.Record, error) {
-			return h.Store.Commit(ctx, cluster, holder, to, e)
-		}
-	}
 	if _, err := write(ctx, h.Config.Name, s.Execution, entry); err != nil {
 		var notHolder *store.ErrNotLockHolder
 		if !errors.As(err, &notHolder) {

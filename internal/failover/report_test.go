@@ -31,9 +31,9 @@ func recordStore(t *testing.T, table string) *store.Store {
 	return store.New(c.DynamoDB, table)
 }
 
-// A failure after the standby was promoted must leave the record naming
-// the promoted node (the old one is fenced), and release the lease; a
-// failure before promotion must leave the old primary in the record.
+// A failure after the grant leaves the record naming the new primary (the
+// old one is fenced) with the handover pending, and releases the lock; a
+// failure before it leaves the old primary in the record.
 func TestReportRecordsThePromotedNodeAfterALateFailure(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
@@ -61,8 +61,18 @@ func TestReportRecordsThePromotedNodeAfterALateFailure(t *testing.T) {
 				Assessment: &Assessment{Decision: DecisionProceed, OldPrimary: "node1", NewPrimary: "node2"},
 				Fence:      &StepResult{Done: true},
 				Error:      &StepError{Error: "StepFailed", Cause: "boom"}}
-			if tc.promoted {
+			if tc.promoted { // as the Promote step does: grant, then pg_promote
 				s.Promote = &StepResult{Done: true}
+				if _, err := st.RevokePrimaryLease(ctx, cfg.Name, exec, rec.Epoch, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := st.MarkHardFenced(ctx, cfg.Name, exec, rec.Epoch); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := st.GrantPrimary(ctx, cfg.Name, store.Grant{Holder: exec, Epoch: rec.Epoch, NewPrimary: "node2",
+					Now: time.Now(), Duration: 8 * time.Second}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			rep, err := (&ReportStep{Deps: &Deps{Config: cfg, Store: st}}).Handle(ctx, s)
 			if err != nil {
@@ -77,6 +87,12 @@ func TestReportRecordsThePromotedNodeAfterALateFailure(t *testing.T) {
 			}
 			if got.Primary != tc.wantPrimary || got.Lock != nil {
 				t.Errorf("record primary %s lease %+v, want %s and no lease", got.Primary, got.Lock, tc.wantPrimary)
+			}
+			// After the grant the handover stays pending, whatever the
+			// state document says, so the cleanup or the next execution
+			// resumes it.
+			if pending := got.PrimaryLease.HandoverPending(); pending != tc.promoted {
+				t.Errorf("handover pending %t after the report, want %t", pending, tc.promoted)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchyard/switchyard/internal/asl"
+	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localstack"
 	"github.com/switchyard/switchyard/internal/pgharness"
 	"github.com/switchyard/switchyard/internal/store"
@@ -118,6 +120,23 @@ func assertOnePromotion(t *testing.T, s *localstack.Stack) store.Record {
 	return rec
 }
 
+// waitResume returns the execution the cleanup started to finish a
+// handover.
+func waitResume(t *testing.T, s *localstack.Stack) string {
+	t.Helper()
+	var resume string
+	waitFor(t, 30*time.Second, "the cleanup to start the resume execution", func() bool {
+		for _, x := range s.SFN.Executions(s.StateMachineARN) {
+			if strings.HasPrefix(x.Name, "resume-") {
+				resume = x.ARN
+				return true
+			}
+		}
+		return false
+	})
+	return resume
+}
+
 func outcomeOf(rec store.Record, execution string) string {
 	for _, h := range rec.History {
 		if h.Execution == execution || h.FirstExecution == execution {
@@ -173,16 +192,7 @@ func TestInterruptedFailoverConverges(t *testing.T) {
 		<-h.reached
 		stopExecution(t, s, first)
 		close(h.release)
-		var resume string
-		waitFor(t, 30*time.Second, "the cleanup to start the resume execution", func() bool {
-			for _, x := range s.SFN.Executions(s.StateMachineARN) {
-				if strings.HasPrefix(x.Name, "resume-") {
-					resume = x.ARN
-					return true
-				}
-			}
-			return false
-		})
+		resume := waitResume(t, s)
 		out := requireSucceeded(t, s, resume)
 		if out.Assessment == nil || out.Assessment.Decision != "resume" {
 			t.Errorf("resume execution's assessment %+v, want decision resume", out.Assessment)
@@ -193,6 +203,29 @@ func TestInterruptedFailoverConverges(t *testing.T) {
 		}
 		if got := outcomeOf(rec, resume); got != store.OutcomeSucceeded {
 			t.Errorf("history of the resume: %q, want %q", got, store.OutcomeSucceeded)
+		}
+	})
+
+	// Reroute fails for good after Promote (EC2 refuses the route change):
+	// the execution ends FAILED with the handover pending, and the cleanup
+	// resumes it once; the resume reroutes without a second promotion.
+	t.Run("reroute failing after promote, resumed", func(t *testing.T) {
+		t.Parallel()
+		s := startInterruptible(t, false)
+		s.Server.Faults().Add(localaws.Fault{Service: "ec2", Operation: "ReplaceRoute", AccessKeyID: "RerouteFunction", FailNext: 1,
+			Error: localaws.Errorf(http.StatusForbidden, "UnauthorizedOperation", "You are not authorized to perform this operation.")})
+		if err := s.Crash("node1"); err != nil {
+			t.Fatal(err)
+		}
+		first := startExecution(t, s, "reroute-refused", readEvent(t, s, "manual-failover.json"))
+		if status := waitExecution(t, s, first); status != "FAILED" {
+			t.Fatalf("execution with a refused reroute: %s, want FAILED", status)
+		}
+		resume := waitResume(t, s)
+		requireSucceeded(t, s, resume)
+		rec := assertOnePromotion(t, s)
+		if got := outcomeOf(rec, first); got != store.OutcomeFailed {
+			t.Errorf("history of the failed execution: %q, want %q", got, store.OutcomeFailed)
 		}
 	})
 
