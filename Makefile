@@ -19,6 +19,7 @@ setup:
 test: setup
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 14m ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzIntake$$' -fuzztime 20s ./internal/failover/
 
 ## demo: set up, then run a real failover on the local stack.
 demo: setup

@@ -72,8 +72,8 @@ func TestEmulatorAsAProcess(t *testing.T) {
 	}
 	_, err = c.EC2.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{RouteTableId: rts.RouteTables[0].RouteTableId,
 		DestinationCidrBlock: aws.String("10.9.9.9/32"), NetworkInterfaceId: aws.String("eni-0d132fa596468253e")})
-	if code := awsapi.ErrorCode(err); code != "InvalidRoute.NotFound" {
-		t.Errorf("ReplaceRoute of a missing route: %q (%v), want InvalidRoute.NotFound", code, err)
+	if code := awsapi.ErrorCode(err); code != "InvalidParameterValue" || !strings.Contains(err.Error(), "no route defined for '10.9.9.9/32'") {
+		t.Errorf("ReplaceRoute of a missing route: %q (%v), want InvalidParameterValue naming the route, as AWS answers", code, err)
 	}
 	zones, err := c.Route53.ListHostedZones(ctx, &route53.ListHostedZonesInput{})
 	if err != nil || len(zones.HostedZones) == 0 {

@@ -10,6 +10,12 @@
 // AssociateAddress, ChangeResourceRecordSets) are retried with exponential
 // backoff and jitter, a few times, on top of the SDK's own retries.
 //
+// A route deleted between reading the tables and replacing it is reported
+// as *ErrRouteGone for its table (EC2 answers ReplaceRoute of a missing
+// route with InvalidParameterValue, which reroute tells from other invalid
+// parameters by its message or by describing the table); routes are never
+// created.
+//
 // All runs the configured targets in parallel and reports each target's
 // outcome; its error names every target that failed.
 //

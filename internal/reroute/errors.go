@@ -36,6 +36,25 @@ func (e *ErrNoRouteTables) Error() string {
 	return fmt.Sprintf("no route table in %s has a route for %s", e.TargetVPC, e.CIDR)
 }
 
+// ErrRouteGone says a route table that had a route for the overlay CIDR
+// when the tables were read had none when ReplaceRoute ran: someone deleted
+// it in between. RouteTables does not create routes, so it fails for that
+// table (the others are still rerouted); a later run no longer finds the
+// table and leaves it alone.
+type ErrRouteGone struct {
+	RouteTableID string
+	CIDR         string
+	Err          error // ReplaceRoute's answer
+}
+
+func (e *ErrRouteGone) Error() string {
+	return fmt.Sprintf("route table %s no longer has a route for %s (deleted after the tables were read; "+
+		"rerouting replaces routes, it does not create them): %v", e.RouteTableID, e.CIDR, e.Err)
+}
+
+// Unwrap returns ReplaceRoute's error.
+func (e *ErrRouteGone) Unwrap() error { return e.Err }
+
 // ErrNotConverged says a change was made but describing the resource
 // again did not show it before the verification deadline.
 type ErrNotConverged struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/backoff"
@@ -65,9 +66,11 @@ type tableRoute struct {
 // source/destination checking on, and with *ErrNoRouteTables when no table
 // of the interface's VPC has the route. Tables are replaced in parallel
 // (WithConcurrency); ones already pointing at the target are left alone.
-// It returns after
-// DescribeRouteTables shows every table pointing at the target
-// (*ErrNotConverged if it does not within the verify timeout).
+// A table whose route was deleted after it was read fails with
+// *ErrRouteGone (joined with any other failures); the rest are still
+// replaced. It returns after DescribeRouteTables shows every table
+// pointing at the target (*ErrNotConverged if it does not within the
+// verify timeout).
 func RouteTables(ctx context.Context, ec2api awsapi.EC2API, cfg cluster.OverlayIP, target cluster.Node, opts ...Option) (RouteResult, error) {
 	o := apply(opts)
 	start := time.Now()
@@ -215,6 +218,9 @@ func replaceAll(ctx context.Context, ec2api awsapi.EC2API, cidr, eni string, tod
 				})
 				return err
 			})
+			if err != nil && routeGone(ctx, ec2api, r.tableID, cidr, err, o) {
+				err = &ErrRouteGone{RouteTableID: r.tableID, CIDR: cidr, Err: err}
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -227,6 +233,52 @@ func replaceAll(ctx context.Context, ec2api awsapi.EC2API, cidr, eni string, tod
 	wg.Wait()
 	sort.Slice(changed, func(i, j int) bool { return changed[i].RouteTableID < changed[j].RouteTableID })
 	return changed, errors.Join(errs...)
+}
+
+// routeGone reports whether err, ReplaceRoute's answer for cidr in table,
+// says the table has no route for cidr. EC2 answers that with
+// InvalidParameterValue ("There is no route defined for '10.1.0.10/32' in
+// the route table. Use CreateRoute instead."), a code it also uses for
+// other refusals (a target in another VPC, a malformed CIDR), so an
+// InvalidParameterValue counts only when its message says so or, should
+// the wording change, when describing the table shows no route for cidr.
+// InvalidRoute.NotFound, which DeleteRoute answers and ReplaceRoute might
+// one day, counts as it is. A describe that fails counts as not gone.
+func routeGone(ctx context.Context, ec2api awsapi.EC2API, table, cidr string, err error, o options) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "InvalidRoute.NotFound":
+		return true
+	case "InvalidParameterValue":
+	default:
+		return false
+	}
+	if strings.Contains(strings.ToLower(ae.ErrorMessage()), "no route defined for") {
+		return true
+	}
+	var out *ec2.DescribeRouteTablesOutput
+	derr := backoff.Retry(ctx, o.retry, func(ctx context.Context) (err error) {
+		out, err = ec2api.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{RouteTableIds: []string{table}})
+		return err
+	})
+	if derr != nil {
+		return false
+	}
+	for _, rt := range out.RouteTables {
+		if aws.ToString(rt.RouteTableId) != table {
+			continue
+		}
+		for _, r := range rt.Routes {
+			if aws.ToString(r.DestinationCidrBlock) == cidr {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // verifyRoutes polls DescribeRouteTables until every table of vpc that

@@ -27,6 +27,10 @@
 //     InstanceId (as AWS does) and show the instance the ENI is attached to.
 //     A route to an ENI is "blackhole" unless that instance is pending or
 //     running.
+//   - ReplaceRoute of a destination the table has no route for answers
+//     InvalidParameterValue ("There is no route defined for '10.1.0.10/32'
+//     in the route table. Use CreateRoute instead."), as EC2 does, not
+//     InvalidRoute.NotFound.
 //   - StopInstances moves running → stopping at once and → stopped after the
 //     stop delay; StartInstances moves stopped → pending → running after the
 //     start delay. Every change of state, including those made with
@@ -47,6 +51,6 @@
 // InstanceState, NetworkInterface, AddressTarget, SecurityGroups, ...) for
 // the local data plane and for tests (they always show the truth, never a
 // stale view), and test controls (SetInstanceState, SetImpaired,
-// SetStopDelay, SetStartDelay, SetConsistency, StopRequests). All are safe
+// SetStopDelay, SetStartDelay, SetConsistency, StopRequests, RemoveRoute). All are safe
 // for concurrent use.
 package ec2sim

@@ -1,7 +1,9 @@
 package ec2sim
 
 import (
+	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/switchyard/switchyard/internal/localaws"
@@ -166,7 +168,10 @@ func (s *Service) createRoute(call *localaws.Call, p params) (response, *localaw
 	return &returnResponse{Return: true}, nil
 }
 
-// replaceRoute points an existing route at a new target.
+// replaceRoute points an existing route at a new target. A destination the
+// table has no route for is InvalidParameterValue, not InvalidRoute.NotFound
+// (which DeleteRoute answers): that is what EC2 returns, checked against AWS
+// by moto (getmoto/moto#6425), with the message below.
 func (s *Service) replaceRoute(call *localaws.Call, p params) (response, *localaws.APIError) {
 	rt, dest, target, err := s.routeRequest(call, p, true)
 	if err != nil {
@@ -174,8 +179,8 @@ func (s *Service) replaceRoute(call *localaws.Call, p params) (response, *locala
 	}
 	r := findRoute(rt, dest)
 	if r == nil {
-		return nil, localaws.BadRequest("InvalidRoute.NotFound",
-			"There is no route defined for '%s' in the route table %s. Use CreateRoute instead.", dest, rt.id)
+		return nil, localaws.BadRequest("InvalidParameterValue",
+			"There is no route defined for '%s' in the route table. Use CreateRoute instead.", dest)
 	}
 	if r.target == "local" && target != "local" {
 		return nil, localaws.BadRequest("InvalidParameterValue",
@@ -183,6 +188,29 @@ func (s *Service) replaceRoute(call *localaws.Call, p params) (response, *locala
 	}
 	r.target = target
 	return &returnResponse{Return: true}, nil
+}
+
+// RemoveRoute deletes the route for destinationCIDR from a route table, as
+// another actor's DeleteRoute would: a test control for a route that
+// vanishes under a caller. The local route of the VPC cannot be removed.
+func (s *Service) RemoveRoute(routeTableID, destinationCIDR string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rt := s.routeByID[routeTableID]
+	if rt == nil {
+		return fmt.Errorf("ec2sim: no route table %q", routeTableID)
+	}
+	for i, r := range rt.routes {
+		if r.destination != destinationCIDR {
+			continue
+		}
+		if r.target == "local" {
+			return fmt.Errorf("ec2sim: %s in %s is the local route of the VPC", destinationCIDR, routeTableID)
+		}
+		rt.routes = slices.Delete(rt.routes, i, i+1)
+		return nil
+	}
+	return fmt.Errorf("ec2sim: route table %s has no route for %s", routeTableID, destinationCIDR)
 }
 
 func findRoute(rt *routeTable, dest string) *route {

@@ -1,12 +1,14 @@
 package ec2sim_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/switchyard/switchyard/internal/localaws"
 )
@@ -220,7 +222,7 @@ func TestRouteErrors(t *testing.T) {
 		err  error
 		code string
 	}{
-		{"replace missing destination", replace(refPrivateARTB, "10.1.0.11/32", nil), "InvalidRoute.NotFound"},
+		{"replace missing destination", replace(refPrivateARTB, "10.1.0.11/32", nil), "InvalidParameterValue"},
 		{"replace unknown table", replace("rtb-0123456789abcdef0", overlayCIDR, nil), "InvalidRouteTableID.NotFound"},
 		{"replace unknown ENI", replace(refPrivateARTB, overlayCIDR, func(in *ec2.ReplaceRouteInput) {
 			in.NetworkInterfaceId = aws.String("eni-0123456789abcdef0")
@@ -258,6 +260,57 @@ func TestRouteErrors(t *testing.T) {
 	}
 	if _, ok := h.ec2.RouteTarget(refPrivateARTB, "10.1.0.20/32"); ok {
 		t.Errorf("a failed CreateRoute created a route")
+	}
+}
+
+// EC2 answers ReplaceRoute of a destination the table has no route for
+// with InvalidParameterValue and this message, not InvalidRoute.NotFound
+// (getmoto/moto#6425 checked it against AWS). Callers that must tell a
+// missing route from other invalid parameters match the message or
+// describe the table, so the emulator must say it the same way.
+func TestReplaceRouteOfMissingRoute(t *testing.T) {
+	h := newHarness(t)
+	_, err := h.client.ReplaceRoute(ctx(t), &ec2.ReplaceRouteInput{RouteTableId: aws.String(refPrivateARTB),
+		DestinationCidrBlock: aws.String("10.0.0.10/32"), NetworkInterfaceId: aws.String(refENI2)})
+	wantCode(t, err, "InvalidParameterValue", 400)
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("%v is not an API error", err)
+	}
+	const want = "There is no route defined for '10.0.0.10/32' in the route table. Use CreateRoute instead."
+	if ae.ErrorMessage() != want {
+		t.Errorf("message %q, want %q", ae.ErrorMessage(), want)
+	}
+	if _, ok := h.ec2.RouteTarget(refPrivateARTB, "10.0.0.10/32"); ok {
+		t.Error("ReplaceRoute of a missing route created it")
+	}
+	if target, _ := h.ec2.RouteTarget(refPrivateARTB, overlayCIDR); target != refENI1 {
+		t.Errorf("the table's overlay route changed to %s", target)
+	}
+}
+
+func TestRemoveRoute(t *testing.T) {
+	h := newHarness(t)
+	if err := h.ec2.RemoveRoute(refPrivateARTB, overlayCIDR); err != nil {
+		t.Fatalf("RemoveRoute: %v", err)
+	}
+	if r := findRoute(describeTable(t, h, refPrivateARTB), overlayCIDR); r != nil {
+		t.Fatalf("the removed route is still described: %+v", *r)
+	}
+	if target, _ := h.ec2.RouteTarget(refPrivateCRTB, overlayCIDR); target != refENI1 {
+		t.Errorf("the other table's route changed to %q", target)
+	}
+	_, err := h.client.ReplaceRoute(ctx(t), &ec2.ReplaceRouteInput{RouteTableId: aws.String(refPrivateARTB),
+		DestinationCidrBlock: aws.String(overlayCIDR), NetworkInterfaceId: aws.String(refENI2)})
+	wantCode(t, err, "InvalidParameterValue", 400)
+	for _, bad := range []struct{ table, dest string }{
+		{refPrivateARTB, overlayCIDR},          // gone already
+		{refPrivateARTB, "10.0.0.0/16"},        // the local route
+		{"rtb-0123456789abcdef0", overlayCIDR}, // no such table
+	} {
+		if err := h.ec2.RemoveRoute(bad.table, bad.dest); err == nil {
+			t.Errorf("RemoveRoute(%s, %s) succeeded", bad.table, bad.dest)
+		}
 	}
 }
 
