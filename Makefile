@@ -7,7 +7,7 @@ export PATH := $(PATH):/usr/local/go/bin
 FUNCTIONS := intake lease assess fence promote reroute verify record report rearm cleanup
 LAMBDA_ARCH ?= arm64
 
-.PHONY: all setup test demo build lambdas agent vet lint validate bench clean
+.PHONY: all setup test demo build lambdas agent vet lint validate bench clean faults
 
 all: build
 
@@ -21,9 +21,21 @@ test: setup
 	$(GO) test -count=1 -timeout 14m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzIntake$$' -fuzztime 20s ./internal/failover/
 
-## demo: set up, then run a real failover on the local stack.
+## demo: set up, then run a real failover on the local stack
+## (FAULT=crash|blackhole, DETECTION=fast|alarm).
+FAULT ?= crash
+DETECTION ?= fast
 demo: setup
-	$(GO) run ./cmd/switchyard demo
+	$(GO) run ./cmd/switchyard demo --fault $(FAULT) --path $(DETECTION)
+
+## faults: set up, then run the fault matrix on the local stack (docs/faults.md)
+## and print its table; fails if any case failed or reported no row.
+## FAULTS_MD=docs/faults.md also writes the table there as Markdown.
+FAULT_CASES := ^(TestFault|TestBrokenMonitoringPathDoesNotFailOver|TestStaleStandbyIsNotPromoted|TestConcurrentTriggersYieldOneFailover|TestUnconfirmedFenceNeverPromotes|TestInterruptedFailoverConverges|TestOldPrimary|TestSyncLossCancelledCommits|TestStrictPolicyAlarmsWhileCommitsWait|TestFenceUnderEventualConsistency|TestWatchdogStopsPrimaryWhoseAgentDied|TestManualFailoverFromConsoleInput)
+faults: setup
+	@set -o pipefail; $(GO) build -o bin/faulttable ./cmd/faulttable && \
+	$(GO) test -count=1 -json -timeout 14m -run '$(FAULT_CASES)' ./internal/localstack/ | \
+		bin/faulttable $(if $(FAULTS_MD),-markdown $(FAULTS_MD))
 
 ## build: the CLI and the node probe for this machine.
 build:

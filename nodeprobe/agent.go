@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/switchyard/switchyard/internal/agent"
 	"github.com/switchyard/switchyard/internal/cluster"
@@ -42,9 +43,14 @@ func newAgent(s probe.Settings, cfg probe.Config, awsCfg aws.Config, p *probe.Pr
 	if admin == "" {
 		admin = s.DSN
 	}
-	return agent.New(agent.Config{Cluster: cc, Node: cfg.Node, AdminDSN: admin, Interval: cfg.Interval, CheckTimeout: cfg.CheckTimeout},
-		agent.Deps{Store: store.New(dynamodb.NewFromConfig(awsCfg), cc.Table), Controller: ctl, Watchdog: dog,
-			Publish: p.AddNodeSample, Log: log.With("component", "agent")})
+	deps := agent.Deps{Store: store.New(dynamodb.NewFromConfig(awsCfg), cc.Table), Controller: ctl, Watchdog: dog,
+		Publish: p.AddNodeSample, Log: log.With("component", "agent")}
+	if s.StateMachineARN != "" {
+		deps.StartFailover = agent.StepFunctionsStarter(sfn.NewFromConfig(awsCfg), s.StateMachineARN)
+	} else {
+		log.Warn("no --state-machine-arn: the fast path is off; a primary loss is detected by the heartbeat alarm only")
+	}
+	return agent.New(agent.Config{Cluster: cc, Node: cfg.Node, AdminDSN: admin, Interval: cfg.Interval, CheckTimeout: cfg.CheckTimeout}, deps)
 }
 
 // runBoth runs the probe and, when there is one, the agent, until ctx ends.

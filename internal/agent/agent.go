@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -41,6 +42,13 @@ type Deps struct {
 	Publish func(metric string, value float64, at time.Time)
 	Log     *slog.Logger
 	Now     func() time.Time
+	// StartFailover starts the failover state machine with the fast
+	// path's "Primary Lost" event as input, as an execution named name;
+	// nil turns the fast path off (see StepFunctionsStarter).
+	StartFailover func(ctx context.Context, name string, input []byte) error
+	// Dial reaches the primary for the fast path's direct probe; nil is a
+	// plain net.Dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // State is what the agent has made of its node.
@@ -77,7 +85,10 @@ type Snapshot struct {
 	// Promotions counts the times the agent promoted its standby because
 	// the record granted it the primary role (an interrupted handover).
 	Promotions int
-	Loops      int64
+	// FastPathTriggers counts the failovers this standby's detector
+	// started.
+	FastPathTriggers int
+	Loops            int64
 }
 
 // Agent runs one node's PostgreSQL as the cluster record says.
@@ -99,6 +110,7 @@ type Agent struct {
 
 	mu   sync.Mutex
 	snap Snapshot
+	rec  *store.Record // the record the latest loop read (for the fast path)
 }
 
 // New checks cfg and deps.
@@ -160,6 +172,11 @@ func (a *Agent) PublishedRole(observed pgnode.Role) pgnode.Role {
 func (a *Agent) Run(ctx context.Context) error {
 	a.log.Info("agent starting", "node", a.cfg.Node, "timing", a.cfg.Cluster.TimingSummary(),
 		"replication", a.cfg.Cluster.Replication.Mode, "syncPolicy", a.cfg.Cluster.Replication.SyncPolicy)
+	if a.deps.StartFailover != nil && !a.cfg.Cluster.Detection.FastPath.Disabled {
+		done := make(chan struct{})
+		go func() { defer close(done); a.detectLoop(ctx) }()
+		defer func() { <-done }()
+	}
 	t := time.NewTicker(a.cfg.Interval)
 	defer t.Stop()
 	for {
@@ -206,6 +223,9 @@ func (a *Agent) Tick(ctx context.Context) {
 		return
 	}
 	peer, _ := a.cfg.Cluster.Peer(a.cfg.Node)
+	a.mu.Lock()
+	a.rec = &rec
+	a.mu.Unlock()
 	a.update(func(s *Snapshot) {
 		s.RecordPrimary, s.Epoch, s.RecordReachable = rec.Primary, rec.Epoch, true
 		s.StandbyEligible = rec.Standby != nil && rec.Standby.Node == peer.Name && rec.Standby.Eligible

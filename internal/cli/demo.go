@@ -14,19 +14,24 @@ import (
 // newDemoCommand runs a real failover on the embedded local stack.
 func newDemoCommand(a *app) *cobra.Command {
 	var async, verbose bool
+	var fault, path string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a real failover on the embedded local stack and print its timeline",
 		Long: `demo starts the local stack (AWS emulator, state machine interpreter, data plane),
 a PostgreSQL pair with synchronous replication, one node probe per node, and the
-heartbeat alarm, EventBridge rule and state machine from template.yaml. A client
-writes through the overlay IP while the primary is killed; the alarm-driven
-failover is printed as a timeline, then the time to recovery, the acknowledged
-writes and how many of them the new primary is missing (must be 0).
+heartbeat alarm, EventBridge rules and state machine from template.yaml. A client
+writes through the overlay IP while the primary fails (--fault crash: its
+PostgreSQL and agent are killed; --fault blackhole: its node goes silent). The
+standby's agent detects the loss and starts the failover (--path fast, the
+default; --path alarm leaves detection to the heartbeat alarm). The failover is
+printed as a timeline, then the time to recovery, the acknowledged writes, how
+many of them the new primary is missing (must be 0) and how long both nodes
+were writable (must be 0).
 Exits non-zero if anything went wrong. Run it from the Switchyard checkout.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts := demo.Options{Out: a.stdout, Stack: localstack.Options{Async: async}}
+			opts := demo.Options{Out: a.stdout, Stack: localstack.Options{Async: async}, Fault: fault, Path: path}
 			if verbose {
 				opts.Stack.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 			}
@@ -39,6 +44,8 @@ Exits non-zero if anything went wrong. Run it from the Switchyard checkout.`,
 		},
 	}
 	cmd.Flags().BoolVar(&async, "async", false, "use asynchronous replication (acknowledged writes may then be lost, within the promotion lag limit)")
+	cmd.Flags().StringVar(&fault, "fault", demo.FaultCrash, "what happens to the primary: crash or blackhole")
+	cmd.Flags().StringVar(&path, "path", demo.PathFast, "what starts the failover: fast (the standby's detector) or alarm (the heartbeat alarm alone)")
 	cmd.Flags().BoolVar(&verbose, "verbose", false, "print the stack's and the functions' structured logs to stderr")
 	return cmd
 }

@@ -127,6 +127,8 @@ type Detection struct {
 	AlarmName string `json:"alarmName"`
 	// HeartbeatStaleSeconds: a heartbeat older than this counts as missing.
 	HeartbeatStaleSeconds int `json:"heartbeatStaleSeconds"`
+	// FastPath is the standby agent's detector (fastpath.go).
+	FastPath FastPath `json:"fastPath"`
 }
 
 // Database says how to reach PostgreSQL.
@@ -200,6 +202,7 @@ func (c *Config) applyDefaults() {
 		c.Detection.AlarmName = "switchyard-" + c.Name + "-primary-heartbeat"
 	}
 	c.applySafetyDefaults()
+	c.applyFastPathDefaults()
 	if c.Promotion.MaxLagBytes == 0 {
 		c.Promotion.MaxLagBytes = DefaultAsyncMaxLagBytes
 	}
@@ -315,6 +318,7 @@ func (c *Config) Validate() error {
 		bad("database.secretId is empty")
 	}
 	c.validateSafety(bad)
+	c.validateFastPath(bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("cluster config: %w", errors.Join(errs...))
 	}

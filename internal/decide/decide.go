@@ -105,7 +105,11 @@ func aliveEvidence(o Observation, oldNode, newNode Node) []string {
 	if oldNode.Probe.Reachable && !oldNode.Probe.InRecovery {
 		out = append(out, "a direct probe from the VPC finds it accepting connections and out of recovery")
 	}
-	if newNode.Probe.Reachable && newNode.Probe.Streaming && newNode.Probe.LastMessageAge < o.StaleAfter {
+	within := o.StaleAfter
+	if o.StreamSilentAfter > 0 && o.StreamSilentAfter < within {
+		within = o.StreamSilentAfter
+	}
+	if newNode.Probe.Reachable && newNode.Probe.Streaming && newNode.Probe.LastMessageAge < within {
 		out = append(out, fmt.Sprintf("standby %s still streams WAL from it (last message %s ago)", newNode.Name, newNode.Probe.LastMessageAge.Round(time.Millisecond)))
 	}
 	return out
@@ -124,7 +128,9 @@ func lossSignals(o Observation, oldNode, newNode Node) []string {
 	if !oldNode.Probe.Reachable {
 		out = append(out, "a direct probe from the VPC cannot connect: "+oldNode.Probe.Error)
 	}
-	if newNode.Probe.Reachable && !newNode.Probe.Streaming {
+	// The fast path's detector is this same WAL receiver: counting it again
+	// would let one observer corroborate itself.
+	if newNode.Probe.Reachable && !newNode.Probe.Streaming && o.Trigger != "fast-path" {
 		out = append(out, fmt.Sprintf("standby %s's WAL receiver is not streaming", newNode.Name))
 	}
 	if s := oldNode.InstanceState; s != "" && s != "running" {

@@ -60,6 +60,25 @@ func TestDecide(t *testing.T) {
 			o.HeartbeatKnown, o.PrimaryHeartbeatAge, o.LSNAge = true, time.Second, time.Second
 			o.Lease.Renewed, o.Lease.Expires = ago(2*time.Second), now.Add(6*time.Second)
 		}, decision: Proceed},
+		{name: "a stream quiet for longer than the fast path's silent limit is not evidence of life", mutate: func(o *Observation) {
+			o.StreamSilentAfter = 2 * time.Second
+			o.Nodes[1].Probe.Streaming, o.Nodes[1].Probe.LastMessageAge = true, 3*time.Second
+			o.Lease.Renewed, o.Lease.Expires = ago(4*time.Second), now.Add(4*time.Second)
+		}, decision: Proceed},
+		{name: "a stream heard within the silent limit is", mutate: func(o *Observation) {
+			o.StreamSilentAfter = 2 * time.Second
+			o.Nodes[1].Probe.Streaming, o.Nodes[1].Probe.LastMessageAge = true, time.Second
+		}, decision: NoAction, reason: "still streams"},
+		{name: "fast path does not corroborate itself with the same WAL receiver", mutate: func(o *Observation) {
+			// The direct probe reaches node1 (in recovery: neither alive as
+			// a primary nor lost) and its heartbeats are fresh: the only
+			// other sign is the standby's own broken WAL stream, which is
+			// what the fast path reported in the first place.
+			o.Trigger = "fast-path"
+			o.Nodes[0].Probe = Probe{Reachable: true, InRecovery: true}
+			o.HeartbeatKnown, o.PrimaryHeartbeatAge, o.LSNAge = true, time.Second, time.Second
+			o.Lease.Renewed, o.Lease.Expires = ago(2*time.Second), now.Add(6*time.Second)
+		}, decision: NoAction, reason: "only 1 independent observation"},
 		{name: "alarm alone with nothing else confirming", mutate: func(o *Observation) {
 			o.Trigger = ""
 			o.Nodes[0].Probe = Probe{Reachable: false, Error: "timeout"}

@@ -91,6 +91,11 @@ type Observation struct {
 	MaxEvidenceAge time.Duration
 
 	StaleAfter  time.Duration // heartbeat freshness limit
+	// StreamSilentAfter: a standby that heard from the primary within
+	// this long is evidence the primary is alive (the fast path's silent
+	// limit; 0 means StaleAfter). An idle primary sends nothing while its
+	// standby keeps replying, so an older last message proves nothing.
+	StreamSilentAfter time.Duration
 	MaxLagBytes int64         // asynchronous promotion limit
 }
 

@@ -29,6 +29,64 @@ type Options struct {
 	// After, when set, runs on the stack after a successful failover and
 	// before it is torn down (tests inspect the end state there).
 	After func(*localstack.Stack)
+	// Fault is what happens to the primary: FaultCrash (default) or
+	// FaultBlackhole.
+	Fault string
+	// Path is what starts the failover: PathFast (default: the standby's
+	// detector) or PathAlarm (the heartbeat alarm alone).
+	Path string
+}
+
+// Faults and detection paths of a run.
+const (
+	// FaultCrash kills the primary's PostgreSQL and its agent; its host
+	// still answers (connections are refused).
+	FaultCrash = "crash"
+	// FaultBlackhole makes the primary's node silent: every packet to and
+	// from it is dropped.
+	FaultBlackhole = "blackhole"
+	// PathFast: the standby's agent detects the loss and starts the
+	// failover; the alarm stays the backstop.
+	PathFast = "fast"
+	// PathAlarm: the standby's agent does not detect; the heartbeat alarm
+	// starts the failover.
+	PathAlarm = "alarm"
+)
+
+// emulatedStopDelay is how long an emulated instance stays "stopping", as
+// on AWS, so that no result depends on a fast stop.
+const emulatedStopDelay = 30 * time.Second
+
+func (o *Options) applyDefaults() error {
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 5 * time.Minute
+	}
+	if o.WriteInterval == 0 {
+		o.WriteInterval = 50 * time.Millisecond
+	}
+	if o.Stack.Log == nil {
+		o.Stack.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Fault == "" {
+		o.Fault = FaultCrash
+	}
+	if o.Path == "" {
+		o.Path = PathFast
+	}
+	if o.Fault != FaultCrash && o.Fault != FaultBlackhole {
+		return fmt.Errorf("fault %q: want %q or %q", o.Fault, FaultCrash, FaultBlackhole)
+	}
+	if o.Path != PathFast && o.Path != PathAlarm {
+		return fmt.Errorf("path %q: want %q or %q", o.Path, PathFast, PathAlarm)
+	}
+	o.Stack.FastPath = o.Path == PathFast
+	if o.Stack.StopDelay == 0 {
+		o.Stack.StopDelay = emulatedStopDelay
+	}
+	return nil
 }
 
 // Result is what a run measured. Phase durations are from the crash.
@@ -46,6 +104,9 @@ type Result struct {
 	Acked             int
 	Missing           []int64
 	NewPrimary        string
+	// DualWritable is how long both nodes accepted writes at once (must
+	// be 0).
+	DualWritable time.Duration
 }
 
 // Step is one state of the execution with its duration.
@@ -60,20 +121,11 @@ func (r Result) Recovery() time.Duration { return r.FirstWriteAt.Sub(r.Crash) }
 // Run starts the local stack, kills the primary and follows the failover.
 // It returns an error when anything went wrong, including a lost write.
 func Run(ctx context.Context, opts Options) (res Result, err error) {
-	if opts.Out == nil {
-		opts.Out = io.Discard
-	}
-	if opts.Timeout == 0 {
-		opts.Timeout = 5 * time.Minute
-	}
-	if opts.WriteInterval == 0 {
-		opts.WriteInterval = 50 * time.Millisecond
-	}
-	if opts.Stack.Log == nil {
-		opts.Stack.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := opts.applyDefaults(); err != nil {
+		return res, err
 	}
 	p := printer{out: opts.Out}
-	p.line("starting the local stack: AWS emulator, PostgreSQL pair (synchronous replication), node probes, alarm, rule and state machine from template.yaml")
+	p.line("starting the local stack: AWS emulator, PostgreSQL pair (synchronous replication), node agents and probes, alarm, rules and state machine from template.yaml; instances take %s to stop, as on AWS", opts.Stack.StopDelay)
 	stack, err := localstack.Start(ctx, opts.Stack)
 	if err != nil {
 		return res, err
@@ -96,25 +148,35 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 	if n := len(stack.SFN.Executions(stack.StateMachineARN)); n > 0 {
 		return res, fmt.Errorf("%d executions started before the primary was killed: a false alarm", n)
 	}
+	dual := watchDualWritable(stack, 20*time.Millisecond)
 	res.Crash = time.Now()
 	p.start = res.Crash
-	if err := stack.Crash("node1"); err != nil {
-		return res, err
+	if opts.Fault == FaultBlackhole {
+		if err := stack.Blackhole("node1"); err != nil {
+			return res, err
+		}
+		p.event("primary node1 blackholed: every packet to and from it dropped (detection: %s path)", opts.Path)
+	} else {
+		if err := stack.Crash("node1"); err != nil {
+			return res, err
+		}
+		p.event("primary node1 killed: PostgreSQL (SIGKILL), its agent and its probe; its host refuses connections (detection: %s path)", opts.Path)
 	}
-	p.event("primary node1 killed: PostgreSQL (SIGKILL) and its node probe")
 	fctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	if err := follow(fctx, stack, w, &res, &p); err != nil {
 		return res, err
 	}
 	stats := w.Stop()
+	res.DualWritable = dual.stop()
 	res.Acked = len(stats.Acked)
 	if res.Missing, err = stack.MissingOn(ctx, res.NewPrimary, stats.Acked); err != nil {
 		return res, fmt.Errorf("checking acknowledged writes on %s: %w", res.NewPrimary, err)
 	}
 	p.line("")
 	p.line("time to recovery (crash → first acknowledged write): %s", res.Recovery().Round(time.Millisecond))
-	p.line("acknowledged writes: %d; missing on the new primary %s: %d", res.Acked, res.NewPrimary, len(res.Missing))
+	p.line("acknowledged writes: %d; missing on the new primary %s: %d; time with two writable nodes: %s",
+		res.Acked, res.NewPrimary, len(res.Missing), res.DualWritable)
 	if err := res.check(stack, !opts.Stack.Async); err != nil {
 		return res, err
 	}
@@ -134,6 +196,9 @@ func (r Result) check(stack *localstack.Stack, sync bool) error {
 	}
 	if r.Executions != 1 {
 		errs = append(errs, fmt.Errorf("%d executions started, want exactly 1", r.Executions))
+	}
+	if r.DualWritable > 0 {
+		errs = append(errs, fmt.Errorf("both nodes were writable for %s", r.DualWritable))
 	}
 	if len(r.Missing) > 0 && sync {
 		errs = append(errs, fmt.Errorf("%d acknowledged writes are missing on %s: %v", len(r.Missing), r.NewPrimary, r.Missing))

@@ -31,6 +31,7 @@ func (h *AssessStep) Handle(ctx context.Context, s State) (Assessment, error) {
 		Synchronous: cfg.Synchronous(), LeaseDuration: cfg.LeaseDuration(), ClockMargin: cfg.ClockMargin(),
 		MaxEvidenceAge: cloudWatchEvidenceBound(cfg),
 		StaleAfter:     cfg.HeartbeatStale(), MaxLagBytes: cfg.Promotion.MaxLagBytes,
+		StreamSilentAfter: cfg.FastPathSilentAfter(),
 	}
 	var (
 		wg        sync.WaitGroup
@@ -41,9 +42,15 @@ func (h *AssessStep) Handle(ctx context.Context, s State) (Assessment, error) {
 		rec       store.Record
 		recErr    error
 	)
+	// The login is read first: only the connection counts against the
+	// probe timeout, so a slow secret read never makes a node look lost.
+	creds, credErr := h.credentials(ctx)
+	if credErr != nil {
+		return Assessment{}, credErr
+	}
 	for i, n := range cfg.Nodes {
 		wg.Add(1)
-		go func() { defer wg.Done(); probes[i] = h.probe(ctx, n) }()
+		go func() { defer wg.Done(); probes[i] = h.probe(ctx, n, creds) }()
 	}
 	wg.Add(3)
 	go func() { defer wg.Done(); instances, instErr = h.describeInstances(ctx) }()
@@ -94,10 +101,10 @@ func assessment(v decide.Verdict) Assessment {
 }
 
 // probe connects to one node's PostgreSQL directly from inside the VPC.
-func (h *AssessStep) probe(ctx context.Context, n cluster.Node) decide.Probe {
-	ctx, cancel := context.WithTimeout(ctx, 2*h.Config.ConnectTimeout())
+func (h *AssessStep) probe(ctx context.Context, n cluster.Node, creds credentials) decide.Probe {
+	ctx, cancel := context.WithTimeout(ctx, h.Config.ProbeTimeout())
 	defer cancel()
-	conn, err := h.connect(ctx, n.PostgresAddr)
+	conn, err := h.connectAs(ctx, n.PostgresAddr, creds)
 	if err != nil {
 		return decide.Probe{Error: err.Error()}
 	}

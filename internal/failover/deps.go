@@ -127,6 +127,12 @@ func (d *Deps) connect(ctx context.Context, addr string) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	return d.connectAs(ctx, addr, c)
+}
+
+// connectAs opens a connection to addr with credentials already read, so a
+// bound on ctx bounds the connection alone.
+func (d *Deps) connectAs(ctx context.Context, addr string, c credentials) (*pgx.Conn, error) {
 	dsn, err := d.dsn(addr, c)
 	if err != nil {
 		return nil, &StepFailed{Step: "connect", Err: err}

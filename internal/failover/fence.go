@@ -60,7 +60,8 @@ func (h *FenceStep) Handle(ctx context.Context, s State) (*StepResult, error) {
 	defer stopWaiting()
 	hard := make(chan hardOutcome, 1)
 	go func() {
-		res, err := fence.Fence(waitCtx, h.EC2, old, h.Config.Fence, fence.WithPollInterval(h.pollInterval()), fence.WithLogger(log))
+		res, err := fence.Fence(waitCtx, h.EC2, old, h.Config.Fence, fence.WithPollInterval(h.pollInterval()),
+			fence.WithProbeTimeout(h.Config.ProbeTimeout()), fence.WithLogger(log))
 		hard <- hardOutcome{res, err}
 	}()
 	lease := make(chan leaseOutcome, 1)

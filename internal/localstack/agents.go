@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"time"
 
@@ -99,10 +100,7 @@ func (w *Watchdog) close() {
 // startAgent starts the node agent that owns n's PostgreSQL. It publishes
 // through the node's probe and calls DynamoDB as "agent-<node>".
 func (s *Stack) startAgent(n *Node) error {
-	ag, err := agent.New(agent.Config{
-		Cluster: s.Config, Node: n.Name, AdminDSN: n.PG.DSN("postgres", pgharness.Superuser),
-		Interval: s.Options.ProbeInterval, CheckTimeout: s.Options.ProbeInterval, StartRetry: 2 * time.Second,
-	}, agent.Deps{
+	deps := agent.Deps{
 		Store:      store.New(s.client(AgentCaller(n.Name)).DynamoDB, s.Config.Table),
 		Controller: pgharness.Controller{Node: n.PG},
 		Watchdog:   n.Watchdog,
@@ -111,8 +109,19 @@ func (s *Stack) startAgent(n *Node) error {
 				p.AddNodeSample(metric, v, at)
 			}
 		},
-		Log: s.log.With("component", "agent", "node", n.Name),
-	})
+		Log:  s.log.With("component", "agent", "node", n.Name),
+		Dial: s.peerDialer(n),
+	}
+	if s.Options.FastPath {
+		sfnAPI := s.client(AgentCaller(n.Name)).SFN
+		deps.StartFailover = func(ctx context.Context, name string, input []byte) error {
+			return agent.StepFunctionsStarter(sfnAPI, s.StateMachineARN)(ctx, name, input)
+		}
+	}
+	ag, err := agent.New(agent.Config{
+		Cluster: s.Config, Node: n.Name, AdminDSN: n.PG.DSN("postgres", pgharness.Superuser),
+		Interval: s.Options.ProbeInterval, CheckTimeout: s.Options.ProbeInterval, StartRetry: 2 * time.Second,
+	}, deps)
 	if err != nil {
 		return fmt.Errorf("agent of %s: %w", n.Name, err)
 	}
@@ -133,6 +142,9 @@ func (s *Stack) startAgent(n *Node) error {
 // AgentCaller is the caller name (access key id) of a node agent's AWS
 // calls, apart from its probe's ("probe-<node>").
 func AgentCaller(node string) string { return "agent-" + node }
+
+// ProbeCaller is the caller name of a node probe's AWS calls.
+func ProbeCaller(node string) string { return "probe-" + node }
 
 // Agent returns the node's agent (nil once stopped).
 func (n *Node) Agent() *agent.Agent {
@@ -163,3 +175,27 @@ func (s *Stack) RestartAgent(name string) error {
 	n.StopAgent()
 	return s.startAgent(n)
 }
+
+// peerDialer is how a node's agent reaches the other node's PostgreSQL for
+// the fast path's probe: node2 reaches node1 over the replication link
+// (the path its WAL comes by, so a cut or a dead primary shows there as
+// it would on the network), and not at all while the node's own network
+// is cut (CutNodeNetwork): then every attempt stays unanswered.
+func (s *Stack) peerDialer(n *Node) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if n.networkCut.Load() {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		if p, ok := s.Nodes["node1"]; ok && n.Name != "node1" && addr == p.FunctionLink.Addr() && s.Replication != nil {
+			addr = s.Replication.Addr()
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+}
+
+// CutNodeNetwork makes every connection the node's agent opens to its peer
+// go unanswered (true) or work again (false): a standby whose own network
+// is cut must not fail its healthy primary over.
+func (n *Node) CutNodeNetwork(cut bool) { n.networkCut.Store(cut) }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,6 +51,7 @@ type Node struct {
 	stopProbe   context.CancelFunc
 	probeDone   chan struct{}
 	powerFailed bool
+	networkCut  atomic.Bool // the agent's connections to its peer go unanswered
 }
 
 func (s *Stack) startDatabase(ctx context.Context) error {
@@ -213,7 +215,7 @@ func (s *Stack) startProbe(n *Node) error {
 		Publish: probe.PublisherConfig{Namespace: s.Config.Detection.Namespace, FlushInterval: 2 * time.Second,
 			Bucket: time.Second, MaxBuffered: 10000, MaxBackoff: 5 * time.Second, CallTimeout: 5 * time.Second, ShutdownTimeout: time.Second},
 		Identity: identity,
-	}, probe.Deps{CloudWatch: s.client("probe-" + n.Name).CloudWatch, Logger: s.log.With("component", "nodeprobe", "node", n.Name),
+	}, probe.Deps{CloudWatch: s.client(ProbeCaller(n.Name)).CloudWatch, Logger: s.log.With("component", "nodeprobe", "node", n.Name),
 		RoleFilter: func(r pgnode.Role) pgnode.Role {
 			if a := n.Agent(); a != nil {
 				return a.PublishedRole(r)

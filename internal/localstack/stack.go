@@ -51,11 +51,18 @@ type Options struct {
 	// MaxLagBytes is the cluster's promotion lag limit (default: the
 	// cluster package's default).
 	MaxLagBytes int64
+	// FastPath lets the standby's agent start the failover itself when it
+	// sees the primary lost (default off: most tests trigger by hand).
+	FastPath bool
 	// ProbeInterval is the node probes' check interval (default 1 s).
 	ProbeInterval time.Duration
 	// StateMachineSleep replaces real time in the state machine's Wait
 	// states and Retry intervals (tests compress them); nil is real time.
 	StateMachineSleep func(ctx context.Context, d time.Duration) error
+	// StateMachineTimeoutSleep waits out the TimeoutSeconds of Task states
+	// and of executions (tests fire a hung task's timeout without waiting
+	// for it); nil is real time.
+	StateMachineTimeoutSleep func(ctx context.Context, d time.Duration) error
 	// Log receives the stack's and the handlers' structured logs (default:
 	// discarded).
 	Log *slog.Logger
@@ -207,7 +214,7 @@ func (s *Stack) startEmulator() error {
 	s.onClose(func() error { s.Bus.Close(); return nil })
 	s.CW = cwsim.New(cwsim.Options{Region: t.Region, AccountID: t.AccountID, Publisher: s.Bus, EvaluationInterval: time.Second})
 	s.SFN = sfnsim.New(sfnsim.Options{Region: t.Region, AccountID: t.AccountID, Tasks: s.resolveTask, Sleep: s.Options.StateMachineSleep,
-		Publisher: s.Bus})
+		TimeoutSleep: s.Options.StateMachineTimeoutSleep, Publisher: s.Bus})
 	s.onClose(func() error { s.SFN.Close(); return nil })
 	for _, svc := range []localaws.Service{s.EC2, s.Route53, s.Secrets, s.DynamoDB, s.CW, s.SFN} {
 		s.Server.Register(svc)

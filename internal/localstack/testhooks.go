@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"github.com/switchyard/switchyard/internal/asl"
+	"github.com/switchyard/switchyard/internal/dataplane"
+	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/pgharness"
 )
 
@@ -129,6 +131,32 @@ func (s *Stack) InterceptTask(logicalID string, f TaskInterceptor) error {
 	next := s.tasks[arn]
 	s.tasks[arn] = func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
 		return f(ctx, input, next)
+	}
+	return nil
+}
+
+// Blackhole makes a node silent, as a network ACL dropping every packet
+// to and from it would: its WAL stream to the standby and the Lambdas'
+// path to it stall (dataplane Drop), its agent and probe reach no AWS
+// service (their calls go unanswered), and the standby's probes of it go
+// unanswered. Its processes keep running: its agent, unable to renew the
+// primary lease, stops PostgreSQL before the lease expires, as on a real
+// partition. Clients already connected stay connected until then.
+func (s *Stack) Blackhole(name string) error {
+	n, ok := s.Nodes[name]
+	if !ok {
+		return fmt.Errorf("no node %q", name)
+	}
+	s.Server.Faults().Add(localaws.Fault{AccessKeyID: AgentCaller(name), Partition: true})
+	s.Server.Faults().Add(localaws.Fault{AccessKeyID: ProbeCaller(name), Partition: true})
+	n.FunctionLink.Cut(dataplane.Drop)
+	if s.Replication != nil && s.Replication.Upstream() == n.PG.Addr() {
+		s.Replication.Cut(dataplane.Drop)
+	}
+	for _, peer := range s.Nodes {
+		if peer != n {
+			peer.CutNodeNetwork(true)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,75 @@
+package demo
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/localstack"
+	"github.com/switchyard/switchyard/internal/pgharness"
+	"github.com/switchyard/switchyard/internal/pgnode"
+)
+
+// dualWatch measures how long both nodes accepted writes at once (the
+// split brain the design forbids), from outside the network faults: it
+// asks each node's PostgreSQL directly, every interval, whether it is out
+// of recovery. A node that does not answer counts as not writable.
+type dualWatch struct {
+	mu     sync.Mutex
+	dual   time.Duration
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func watchDualWritable(stack *localstack.Stack, interval time.Duration) *dualWatch {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &dualWatch{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		last := time.Now()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			writable := 0
+			for _, n := range stack.Nodes {
+				if nodeWritable(ctx, n.PG, interval) {
+					writable++
+				}
+			}
+			now := time.Now()
+			if writable > 1 {
+				w.mu.Lock()
+				w.dual += now.Sub(last)
+				w.mu.Unlock()
+			}
+			last = now
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return w
+}
+
+func nodeWritable(ctx context.Context, pg *pgharness.Node, timeout time.Duration) bool {
+	cctx, cancel := context.WithTimeout(ctx, 4*timeout)
+	defer cancel()
+	conn, err := pgnode.Connect(cctx, pg.DSN(localstack.DatabaseName, pgharness.Superuser), 4*timeout)
+	if err != nil {
+		return false
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	in, err := pgnode.InRecovery(cctx, conn)
+	return err == nil && !in
+}
+
+// stop ends the watch and returns the total time with two writable nodes.
+func (w *dualWatch) stop() time.Duration {
+	w.cancel()
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dual
+}
