@@ -90,13 +90,13 @@ type Observation struct {
 	// holds no lease, so older evidence says nothing about what it wrote.
 	MaxEvidenceAge time.Duration
 
-	StaleAfter  time.Duration // heartbeat freshness limit
+	StaleAfter time.Duration // heartbeat freshness limit
 	// StreamSilentAfter: a standby that heard from the primary within
 	// this long is evidence the primary is alive (the fast path's silent
 	// limit; 0 means StaleAfter). An idle primary sends nothing while its
 	// standby keeps replying, so an older last message proves nothing.
 	StreamSilentAfter time.Duration
-	MaxLagBytes int64         // asynchronous promotion limit
+	MaxLagBytes       int64 // asynchronous promotion limit
 }
 
 // Verdict is the decision and the evidence for it.
