@@ -77,9 +77,11 @@ agent:
 		GOOS=linux GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/agent/linux-$$arch/nodeprobe ./nodeprobe || exit 1; \
 	done
 
-## bench: time to recovery of the demo scenario over 10 runs.
+## bench: time to recovery, fault crash/blackhole x detection fast/alarm,
+## RUNS runs each; one JSON line per configuration in bench/results/recovery.jsonl.
+RUNS ?= 10
 bench: setup
-	$(GO) run ./bench/recovery -runs 10
+	$(GO) run ./bench/recovery -runs $(RUNS)
 
 lint:
 	gofmt -l $$(git ls-files '*.go')

@@ -1,28 +1,75 @@
-// Command recovery measures Switchyard's time to recovery in the demo
-// scenario (synchronous pair, primary killed, alarm-driven failover on the
-// local stack) over several runs and prints each phase's median and spread.
+// Command recovery measures Switchyard's time to recovery on the local
+// stack (synchronous pair, a client writing through the overlay IP) for
+// each fault (crash, blackhole) and detection path (fast, alarm), prints
+// each phase's median and spread, and writes one JSON object per
+// configuration, one per line, to -out.
 //
 //	go run ./bench/recovery -runs 10
+//	go run ./bench/recovery -runs 10 -faults crash -paths fast
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/demo"
 )
 
+// result is one configuration's line in the JSONL output.
+type result struct {
+	Fault          string  `json:"fault"`
+	Path           string  `json:"path"`
+	Runs           int     `json:"runs"`
+	MedianS        float64 `json:"median_s"`
+	MinS           float64 `json:"min_s"`
+	MaxS           float64 `json:"max_s"`
+	Acked          int     `json:"acked"`
+	Lost           int     `json:"lost"`
+	DualWritableMs int64   `json:"dual_writable_ms"`
+}
+
 func main() {
-	runs := flag.Int("runs", 10, "number of failovers to measure")
+	runs := flag.Int("runs", 10, "failovers to measure per configuration")
+	faults := flag.String("faults", demo.FaultCrash+","+demo.FaultBlackhole, "comma-separated faults")
+	paths := flag.String("paths", demo.PathFast+","+demo.PathAlarm, "comma-separated detection paths")
+	out := flag.String("out", filepath.Join("bench", "results", "recovery.jsonl"), "JSON lines output")
 	flag.Parse()
 	if *runs < 1 {
 		fmt.Fprintln(os.Stderr, "recovery: -runs must be at least 1")
 		os.Exit(2)
 	}
+	var results []result
+	for _, fault := range strings.Split(*faults, ",") {
+		for _, path := range strings.Split(*paths, ",") {
+			r, err := measure(fault, path, *runs)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "recovery: %s/%s: %v\n", fault, path, err)
+				os.Exit(1)
+			}
+			results = append(results, r)
+		}
+	}
+	fmt.Printf("\n%-10s %-6s %5s %9s %9s %9s %7s %5s %17s\n", "fault", "path", "runs", "median_s", "min_s", "max_s", "acked", "lost", "dual_writable_ms")
+	for _, r := range results {
+		fmt.Printf("%-10s %-6s %5d %9.3f %9.3f %9.3f %7d %5d %17d\n", r.Fault, r.Path, r.Runs, r.MedianS, r.MinS, r.MaxS, r.Acked, r.Lost, r.DualWritableMs)
+	}
+	if err := write(*out, results); err != nil {
+		fmt.Fprintf(os.Stderr, "recovery: %v\n", err)
+		os.Exit(1)
+	}
+	fmt.Printf("\nwrote %s\n", *out)
+}
+
+// measure runs one configuration and prints its phases.
+func measure(fault, path string, runs int) (result, error) {
+	r := result{Fault: fault, Path: path, Runs: runs}
 	phases := map[string][]time.Duration{}
 	var order []string
 	add := func(name string, d time.Duration) {
@@ -31,28 +78,55 @@ func main() {
 		}
 		phases[name] = append(phases[name], d)
 	}
-	for i := 1; i <= *runs; i++ {
-		res, err := demo.Run(context.Background(), demo.Options{})
+	fmt.Printf("== fault %s, %s path, %d runs\n", fault, path, runs)
+	for i := 1; i <= runs; i++ {
+		res, err := demo.Run(context.Background(), demo.Options{Fault: fault, Path: path})
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "run %d failed: %v\n", i, err)
-			os.Exit(1)
+			return r, fmt.Errorf("run %d: %w", i, err)
 		}
-		add("crash → heartbeat missed", res.HeartbeatMissedAt.Sub(res.Crash))
-		add("detection (crash → alarm)", res.AlarmAt.Sub(res.Crash))
-		add("alarm → execution started", res.ExecutionStart.Sub(res.AlarmAt))
+		if !res.AlarmAt.IsZero() {
+			add("crash → alarm", res.AlarmAt.Sub(res.Crash))
+		}
+		add("crash → execution started", res.ExecutionStart.Sub(res.Crash))
 		for _, s := range res.Steps {
 			add("step "+s.Name, s.End.Sub(s.Start))
 		}
 		add("crash → route switched", res.RoutedAt.Sub(res.Crash))
 		add("crash → first acknowledged write", res.Recovery())
-		fmt.Printf("run %2d: recovery %s, %d acknowledged writes, %d missing\n", i, res.Recovery().Round(time.Millisecond), res.Acked, len(res.Missing))
+		r.Acked += res.Acked
+		r.Lost += len(res.Missing)
+		r.DualWritableMs += res.DualWritable.Milliseconds()
+		fmt.Printf("run %2d: recovery %s, %d acknowledged writes, %d missing, %s with two writable nodes\n",
+			i, res.Recovery().Round(time.Millisecond), res.Acked, len(res.Missing), res.DualWritable)
 	}
-	fmt.Printf("\n%-36s %10s %10s %10s  (n=%d)\n", "phase", "median", "min", "max", *runs)
+	fmt.Printf("\n%-36s %10s %10s %10s  (n=%d)\n", "phase", "median", "min", "max", runs)
 	for _, name := range order {
 		ds := phases[name]
 		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 		fmt.Printf("%-36s %10s %10s %10s\n", name, median(ds).Round(time.Millisecond), ds[0].Round(time.Millisecond), ds[len(ds)-1].Round(time.Millisecond))
 	}
+	fmt.Println()
+	rec := phases["crash → first acknowledged write"]
+	r.MedianS, r.MinS, r.MaxS = median(rec).Seconds(), rec[0].Seconds(), rec[len(rec)-1].Seconds()
+	return r, nil
+}
+
+func write(path string, results []result) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", filepath.Dir(path), err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("writing results: %w", err)
+	}
+	enc := json.NewEncoder(f)
+	for _, r := range results {
+		if err := enc.Encode(r); err != nil {
+			f.Close()
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+	}
+	return f.Close()
 }
 
 func median(sorted []time.Duration) time.Duration {
