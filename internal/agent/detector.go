@@ -229,17 +229,18 @@ func isTimeout(err error) bool {
 }
 
 // incidentName is the execution name of one loss of one primary: the
-// record's epoch and the primary lease's term identify it, so every
-// trigger of the same incident (this agent's retries, a restarted agent)
-// collapses into one execution (Step Functions refuses a second execution
-// with the same name), while a loss after the next failover attempt (the
-// epoch moved) is a new incident.
+// primary, its lease's term and its last renewal identify it. A dead
+// primary renews no more, and a failover's lock (which bumps the record's
+// epoch) and revocation leave both unchanged, so every trigger of the same
+// incident (this agent's retries, a restarted agent) collapses into one
+// execution: Step Functions refuses a second execution with the same
+// name. A primary that renews again and is then lost is a new incident.
 func incidentName(cluster string, rec store.Record) string {
-	term := int64(0)
-	if rec.PrimaryLease != nil {
-		term = rec.PrimaryLease.Term
+	var term, renewed int64
+	if l := rec.PrimaryLease; l != nil && l.Node == rec.Primary {
+		term, renewed = l.Term, l.Renewed.UnixMilli()
 	}
-	base := fmt.Sprintf("fastpath-%s-%s-e%d-t%d", cluster, rec.Primary, rec.Epoch, term)
+	base := fmt.Sprintf("fastpath-%s-%s-t%d-r%d", cluster, rec.Primary, term, renewed)
 	clean := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
 			return r
