@@ -110,6 +110,13 @@ func (s *Store) RenewPrimaryLease(ctx context.Context, cluster string, r Renewal
 		next.Renewed = r.Now.UTC().Truncate(time.Millisecond)
 		next.Expires = r.Now.Add(r.Duration).UTC().Truncate(time.Millisecond)
 		next.LSN, next.SyncStandby = r.LSN, r.SyncStandby
+		if r.LSN == 0 && l != nil && l.Node == r.Node {
+			// A renewal without a position (PostgreSQL down, its agent
+			// trying local recovery) keeps the last one published: nothing
+			// can have been written since, so it still bounds the primary,
+			// and the failover's data gate keeps its evidence.
+			next.LSN, next.SyncStandby = l.LSN, l.SyncStandby
+		}
 		rec.PrimaryLease = &next
 		return true, nil
 	})

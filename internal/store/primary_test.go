@@ -31,6 +31,15 @@ func TestPrimaryLeaseLifecycle(t *testing.T) {
 	if err != nil || got.PrimaryLease == nil || *got.PrimaryLease != *rec.PrimaryLease {
 		t.Fatalf("lease read back %+v (%v), wrote %+v", got.PrimaryLease, err, rec.PrimaryLease)
 	}
+	// PostgreSQL down, its agent renewing without a position: the last
+	// published position and synchronous standby stay the evidence.
+	down, err := s.RenewPrimaryLease(ctx, cluster, store.Renewal{Node: "node1", Now: t0.Add(time.Second), Duration: 8 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := down.PrimaryLease; l.LSN != lsn+1 || l.SyncStandby != "node2" || !l.Renewed.Equal(t0.Add(time.Second)) {
+		t.Fatalf("lease renewed without a position: %+v, want LSN and synchronous standby kept", l)
+	}
 	var notPrimary *store.ErrNotPrimary
 	if _, err := s.RenewPrimaryLease(ctx, cluster, store.Renewal{Node: "node2", Now: t0, Duration: time.Second}); !errors.As(err, &notPrimary) {
 		t.Errorf("renewal by node2: %v, want ErrNotPrimary", err)
