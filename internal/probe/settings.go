@@ -126,7 +126,7 @@ func (s *Settings) BindFlags(fs *pflag.FlagSet) {
 	str(&s.AdminDSN, "admin-dsn", "superuser connection to the local PostgreSQL for synchronous replication settings (default: --dsn)")
 	str(&s.RunAs, "run-as", "run pg_ctl as this OS user (through runuser) when the agent is not the data directory's owner")
 	str(&s.Watchdog, "watchdog", "watchdog device armed while this node is the writable primary (softdog: /dev/watchdog); \"none\" runs without one (then fence with a hard stop; see docs/safety.md)")
-	str(&s.StateMachineARN, "state-machine-arn", "the failover state machine (the stack output FailoverStateMachineArn): as a standby, the agent starts it the moment it sees the primary lost (the fast path); empty leaves detection to the heartbeat alarm")
+	str(&s.StateMachineARN, "state-machine-arn", "the failover state machine (the stack output StateMachineArn): as a standby, the agent starts it the moment it sees the primary lost (the fast path); empty leaves detection to the heartbeat alarm")
 }
 
 func envNote(flag string) string { return " [$" + EnvName(flag) + "]" }

@@ -223,7 +223,7 @@ func TestRealTemplateAlarmRuleConfigAndProbeAgree(t *testing.T) {
 			cfg.Detection.Namespace, probe.MetricHeartbeat, wantDims)
 	}
 	in := alarm.PutMetricAlarmInput()
-	if *in.Period != 10 || *in.EvaluationPeriods != 3 || *in.DatapointsToAlarm != 3 || *in.Threshold != 1 ||
+	if *in.Period != 10 || *in.EvaluationPeriods != 2 || *in.DatapointsToAlarm != 2 || *in.Threshold != 1 ||
 		in.ComparisonOperator != "LessThanThreshold" || *in.TreatMissingData != "breaching" || in.Statistic != "Maximum" {
 		t.Errorf("PutMetricAlarmInput = %+v", in)
 	}
