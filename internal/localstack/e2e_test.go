@@ -63,6 +63,7 @@ func TestManualFailoverFromConsoleInput(t *testing.T) {
 	if err := s.WaitSteady(ctx, time.Minute); err != nil {
 		t.Fatal(err)
 	}
+	m := startDualMonitor(t, s)
 	if err := s.Crash("node1"); err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +83,8 @@ func TestManualFailoverFromConsoleInput(t *testing.T) {
 		t.Fatalf("execution %s: %s: %s", status, info.Error, info.Cause)
 	}
 	assertFailedOver(t, s)
+	reportFault(t, m, faultRow{Case: "node lost (Crash: PostgreSQL and agent), manual trigger", Expected: "fence, promote node2, reroute; calls allowed by IAM",
+		Observed: "SUCCEEDED; node2 primary, routes moved, node1 stopped"})
 }
 
 // assertFailedOver checks the end state of a failover from node1 to node2

@@ -30,6 +30,7 @@ func TestBrokenMonitoringPathDoesNotFailOver(t *testing.T) {
 	if err := s.PrepareWriterTable(ctx); err != nil {
 		t.Fatal(err)
 	}
+	m := startDualMonitor(t, s)
 	w := s.StartWriter(s.ClientOverlay.Addr(), 50*time.Millisecond)
 	defer w.Stop()
 	s.Server.Faults().Add(localaws.Fault{Service: "monitoring", AccessKeyID: "probe-node1", Partition: true})
@@ -85,4 +86,7 @@ func TestBrokenMonitoringPathDoesNotFailOver(t *testing.T) {
 	if st := w.Stop(); st.Outage > 0 {
 		t.Errorf("clients saw a %s write outage during a false alarm", st.Outage)
 	}
+	acked, lost := writerOutcome(t, s, w, "node1")
+	reportFault(t, m, faultRow{Case: "primary cut off from CloudWatch only (false alarm)", Expected: "alarm fires; no failover needed; re-armed; no outage",
+		Observed: "execution SUCCEEDED not-needed; node1 routed; alarm re-armed", Acked: acked, Lost: lost})
 }

@@ -157,6 +157,7 @@ func TestInterruptedFailoverConverges(t *testing.T) {
 	t.Run("after fence, cleanup event lost", func(t *testing.T) {
 		t.Parallel()
 		s := startInterruptible(t, true)
+		m := startDualMonitor(t, s)
 		h := holdStep(t, s, "PromoteFunction", false)
 		if err := s.Crash("node1"); err != nil {
 			t.Fatal(err)
@@ -175,6 +176,8 @@ func TestInterruptedFailoverConverges(t *testing.T) {
 		if got := outcomeOf(rec, first); got != store.OutcomeAborted {
 			t.Errorf("history of the stopped execution: %q, want %q", got, store.OutcomeAborted)
 		}
+		reportFault(t, m, faultRow{Case: "execution stopped after Fence (cleanup event lost), new trigger", Expected: "converges to exactly one promotion",
+			Observed: "retry took the lock over, SUCCEEDED; timeline 2"})
 	})
 
 	// Stopped after Promote (the standby is the recorded primary and
@@ -184,6 +187,7 @@ func TestInterruptedFailoverConverges(t *testing.T) {
 	t.Run("after promote, resumed by the cleanup", func(t *testing.T) {
 		t.Parallel()
 		s := startInterruptible(t, false)
+		m := startDualMonitor(t, s)
 		h := holdStep(t, s, "RerouteFunction", false)
 		if err := s.Crash("node1"); err != nil {
 			t.Fatal(err)
@@ -204,6 +208,8 @@ func TestInterruptedFailoverConverges(t *testing.T) {
 		if got := outcomeOf(rec, resume); got != store.OutcomeSucceeded {
 			t.Errorf("history of the resume: %q, want %q", got, store.OutcomeSucceeded)
 		}
+		reportFault(t, m, faultRow{Case: "execution stopped after Promote", Expected: "cleanup resumes; reroutes without promoting again",
+			Observed: "resume SUCCEEDED (decision resume); timeline 2"})
 	})
 
 	// Reroute fails for good after Promote (EC2 refuses the route change):
@@ -212,6 +218,7 @@ func TestInterruptedFailoverConverges(t *testing.T) {
 	t.Run("reroute failing after promote, resumed", func(t *testing.T) {
 		t.Parallel()
 		s := startInterruptible(t, false)
+		m := startDualMonitor(t, s)
 		s.Server.Faults().Add(localaws.Fault{Service: "ec2", Operation: "ReplaceRoute", AccessKeyID: "RerouteFunction", FailNext: 1,
 			Error: localaws.Errorf(http.StatusForbidden, "UnauthorizedOperation", "You are not authorized to perform this operation.")})
 		if err := s.Crash("node1"); err != nil {
@@ -227,6 +234,8 @@ func TestInterruptedFailoverConverges(t *testing.T) {
 		if got := outcomeOf(rec, first); got != store.OutcomeFailed {
 			t.Errorf("history of the failed execution: %q, want %q", got, store.OutcomeFailed)
 		}
+		reportFault(t, m, faultRow{Case: "Reroute refused by EC2 after Promote", Expected: "FAILED; cleanup resumes once; one promotion",
+			Observed: "FAILED; resume SUCCEEDED; timeline 2"})
 	})
 
 	// Stopped while Promote was about to run; AWS lets the running Lambda
@@ -237,6 +246,7 @@ func TestInterruptedFailoverConverges(t *testing.T) {
 	t.Run("promote finishing after the stop", func(t *testing.T) {
 		t.Parallel()
 		s := startInterruptible(t, false)
+		m := startDualMonitor(t, s)
 		h := holdStep(t, s, "PromoteFunction", true)
 		if err := s.Crash("node1"); err != nil {
 			t.Fatal(err)
@@ -256,5 +266,7 @@ func TestInterruptedFailoverConverges(t *testing.T) {
 		second := startExecution(t, s, "retry", manual)
 		requireSucceeded(t, s, second)
 		assertOnePromotion(t, s)
+		reportFault(t, m, faultRow{Case: "execution stopped while Promote runs (Lambda finishes after the stop)", Expected: "orphaned grant refused; retry promotes once",
+			Observed: "orphaned Promote refused (lock lost); retry SUCCEEDED; timeline 2"})
 	})
 }

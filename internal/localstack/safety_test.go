@@ -84,6 +84,7 @@ func TestUnconfirmedFenceNeverPromotes(t *testing.T) {
 	t.Parallel()
 	s := startStack(t, localstack.Options{})
 	input := readEvent(t, s, "manual-failover-forced.json")
+	m := startDualMonitor(t, s)
 	// Both agents cut off from the record: node1's cannot see its lease
 	// revoked (failsafe keeps it writable, node2 streams from it), node2's
 	// cannot record detaching from node1, so the lease cannot fence.
@@ -124,6 +125,8 @@ func TestUnconfirmedFenceNeverPromotes(t *testing.T) {
 	if rec.Primary != "node1" || rec.Lock != nil {
 		t.Errorf("record: primary %s lock %+v, want node1 and the lock released", rec.Primary, rec.Lock)
 	}
+	reportFault(t, m, faultRow{Case: "fence unconfirmable (EC2 refuses stop, agents cut off)", Expected: "FenceNotConfirmed; nothing promoted or rerouted; lock released",
+		Observed: "FAILED " + info.Error + "; node2 standby; route on node1"})
 }
 
 // TestConcurrentTriggersYieldOneFailover breaks invariant 4 on purpose:
@@ -133,6 +136,7 @@ func TestUnconfirmedFenceNeverPromotes(t *testing.T) {
 func TestConcurrentTriggersYieldOneFailover(t *testing.T) {
 	t.Parallel()
 	s, input := startManual(t)
+	m := startDualMonitor(t, s)
 	var wg sync.WaitGroup
 	arns := make([]string, 5)
 	for i := range arns {
@@ -180,6 +184,8 @@ func TestConcurrentTriggersYieldOneFailover(t *testing.T) {
 	if succeeded != 1 {
 		t.Errorf("%d successful failovers in the history, want 1: %+v", succeeded, rec.History)
 	}
+	reportFault(t, m, faultRow{Case: "concurrent triggers (5 at once)", Expected: "exactly one failover; the others AlreadyInProgress / not needed",
+		Observed: fmt.Sprintf("%d StopInstances, %d ReplaceRoute, %d succeeded failover in history", stops, promotes, succeeded)})
 }
 
 // TestStaleStandbyIsNotPromoted breaks invariant 3 on purpose: with
@@ -205,6 +211,7 @@ func TestStaleStandbyIsNotPromoted(t *testing.T) {
 	if err := s.PrepareWriterTable(ctx); err != nil {
 		t.Fatal(err)
 	}
+	m := startDualMonitor(t, s)
 	s.Replication.Cut(dataplane.Refuse)
 	w := s.StartWriter(s.ClientOverlay.Addr(), 20*time.Millisecond)
 	// Wait until the primary has published a position well past what the
@@ -271,6 +278,18 @@ func TestStaleStandbyIsNotPromoted(t *testing.T) {
 	if standbyInRecovery(t, s) {
 		t.Error("the forced failover did not promote node2")
 	}
+	// The writer's table may itself be missing on node2 (created just
+	// before the cut): then every acknowledged write is lost.
+	st := w.Stop()
+	lost := len(st.Acked)
+	if missing, err := s.MissingOn(context.Background(), "node2", st.Acked); err == nil {
+		lost = len(missing)
+	} else if !strings.Contains(err.Error(), "42P01") {
+		t.Fatal(err)
+	}
+	acked := intp(len(st.Acked))
+	reportFault(t, m, faultRow{Case: "standby lagging beyond the gate (async), then forced", Expected: "refused; forced → promoted, loss recorded",
+		Observed: "FailoverRefused (bytes behind); forced SUCCEEDED, forced:true", Acked: acked, Lost: intp(lost)})
 }
 
 func lsnOf(t *testing.T, s *localstack.Stack, node, query string) pgnode.LSN {

@@ -34,6 +34,7 @@ func TestStrictPolicyAlarmsWhileCommitsWait(t *testing.T) {
 	if err := s.WaitSteady(ctx, time.Minute); err != nil {
 		t.Fatal(err)
 	}
+	m := startDualMonitor(t, s)
 	alarm := "switchyard-" + s.Config.Name + "-node1-sync-commits-waiting"
 	if st, ok := s.CW.AlarmState(alarm); !ok || st.Value == cwsim.StateAlarm {
 		t.Fatalf("alarm %s before the cut: %+v (exists %v), want it created and not in ALARM", alarm, st, ok)
@@ -94,4 +95,6 @@ func TestStrictPolicyAlarmsWhileCommitsWait(t *testing.T) {
 	if err := standby.QueryRow(ctx, "SELECT count(*) FROM strict_alarm").Scan(&n); err != nil || n != 1 {
 		t.Errorf("the acknowledged commit on the standby: %d rows (%v), want 1", n, err)
 	}
+	reportFault(t, m, faultRow{Case: "primary cut off from its standby (sync, strict policy)", Expected: "commits wait; sync-commits-waiting alarm; commit lands after heal",
+		Observed: "alarm ALARM while the commit waited; commit on the standby after heal"})
 }

@@ -2,6 +2,7 @@ package localstack_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -40,6 +41,7 @@ func syncLossCancelledCommits(t *testing.T, policy string) {
 	if err := s.PrepareWriterTable(ctx); err != nil {
 		t.Fatal(err)
 	}
+	m := startDualMonitor(t, s)
 	node1 := s.Nodes["node1"]
 	dsn1 := node1.PG.DSN(localstack.DatabaseName, pgharness.Superuser)
 	s.Replication.Cut(dataplane.Refuse)
@@ -158,4 +160,6 @@ func syncLossCancelledCommits(t *testing.T, policy string) {
 	if n := len(rec.History); n == 0 || !strings.Contains(rec.History[n-1].Reason, "bytes at risk") {
 		t.Errorf("the forced failover's history entry does not record the bytes at risk: %+v", rec.History)
 	}
+	reportFault(t, m, faultRow{Case: "standby cut, cancelled sync commits, primary dies (" + policy + ")", Expected: "refused; forced → promoted, bytes at risk recorded",
+		Observed: fmt.Sprintf("FailoverRefused; forced SUCCEEDED, %d bytes at risk", out.Assessment.BytesAtRisk), Acked: intp(len(acked)), Lost: intp(len(missing))})
 }

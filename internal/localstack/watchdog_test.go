@@ -1,6 +1,7 @@
 package localstack_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 func TestWatchdogStopsPrimaryWhoseAgentDied(t *testing.T) {
 	t.Parallel()
 	s := startStack(t, localstack.Options{})
+	m := startDualMonitor(t, s)
 	node1 := s.Nodes["node1"]
 	if n := node1.Watchdog.Fired(); n != 0 {
 		t.Fatalf("watchdog fired %d times before the test", n)
@@ -60,4 +62,6 @@ func TestWatchdogStopsPrimaryWhoseAgentDied(t *testing.T) {
 	if !standbyInRecovery(t, s) {
 		t.Error("node2 left recovery: nothing here may promote it")
 	}
+	reportFault(t, m, faultRow{Case: "primary's agent dies (PostgreSQL keeps running)", Expected: "watchdog stops PostgreSQL before the lease expires",
+		Observed: fmt.Sprintf("down %s before lease expiry; watchdog fired %d", lease.Expires.Sub(downAt).Round(100*time.Millisecond), node1.Watchdog.Fired())})
 }
