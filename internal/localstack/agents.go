@@ -120,7 +120,11 @@ func (s *Stack) startAgent(n *Node) error {
 	}
 	ag, err := agent.New(agent.Config{
 		Cluster: s.Config, Node: n.Name, AdminDSN: n.PG.DSN("postgres", pgharness.Superuser),
-		Interval: s.Options.ProbeInterval, CheckTimeout: s.Options.ProbeInterval, StartRetry: 2 * time.Second,
+		// Calls may take up to two loop intervals: on a loaded 2-core test
+		// machine the emulator sometimes answers a record read in more than
+		// one, and a primary that also has no standby to vouch for it would
+		// then stop itself (the renewal deadline still bounds the lease).
+		Interval: s.Options.ProbeInterval, CheckTimeout: 2 * s.Options.ProbeInterval, StartRetry: 2 * time.Second,
 	}, deps)
 	if err != nil {
 		return fmt.Errorf("agent of %s: %w", n.Name, err)

@@ -72,6 +72,7 @@ func TestFastPathFailsOverWhenThePrimaryDies(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	m := startDualMonitor(t, s)
 	w := s.StartWriter(s.ClientOverlay.Addr(), 20*time.Millisecond)
 	waitFor(t, 30*time.Second, "writes through the overlay IP", func() bool { return len(w.Stats().Acked) >= 20 })
 	if err := s.Crash("node1"); err != nil {
@@ -109,6 +110,10 @@ func TestFastPathFailsOverWhenThePrimaryDies(t *testing.T) {
 		t.Errorf("%d executions in all, want 1", n)
 	}
 	assertOnePromotion(t, s)
+	acked, lost := len(stats.Acked), len(missing)
+	reportFault(t, m, faultRow{Case: "node lost (crash), fast path; the restarted standby agent reports it again",
+		Expected: "one execution per incident; one promotion; no loss", Observed: "1 execution SUCCEEDED; node2 primary, timeline 2",
+		Acked: &acked, Lost: &lost})
 }
 
 // A standby whose own network is cut (it hears no WAL and cannot reach its
@@ -117,6 +122,7 @@ func TestFastPathFailsOverWhenThePrimaryDies(t *testing.T) {
 func TestFastPathFalseDetectionNeverPromotes(t *testing.T) {
 	t.Parallel()
 	s := startFastPath(t)
+	m := startDualMonitor(t, s)
 	s.Nodes["node2"].CutNodeNetwork(true)
 	s.Replication.Cut(dataplane.Drop)
 	waitFor(t, 60*time.Second, "the standby's detector to report the primary lost", func() bool {
@@ -142,4 +148,6 @@ func TestFastPathFalseDetectionNeverPromotes(t *testing.T) {
 	if got := outcomeOf(rec, execs[0]); got != store.OutcomeNotNeeded {
 		t.Errorf("history of the false detection: %q, want %q", got, store.OutcomeNotNeeded)
 	}
+	reportFault(t, m, faultRow{Case: "standby's own network cut: false fast-path detection",
+		Expected: "no-failover-needed; nothing fenced or promoted", Observed: "SUCCEEDED no-failover-needed; node1 primary, lease unrevoked"})
 }
