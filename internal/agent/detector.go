@@ -2,15 +2,12 @@ package agent
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -240,18 +237,7 @@ func incidentName(cluster string, rec store.Record) string {
 	if l := rec.PrimaryLease; l != nil && l.Node == rec.Primary {
 		term, renewed = l.Term, l.Renewed.UnixMilli()
 	}
-	base := fmt.Sprintf("fastpath-%s-%s-t%d-r%d", cluster, rec.Primary, term, renewed)
-	clean := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
-			return r
-		}
-		return '-'
-	}, base)
-	if len(clean) > 80 {
-		sum := sha256.Sum256([]byte(base))
-		clean = clean[:71] + "-" + hex.EncodeToString(sum[:4])
-	}
-	return clean
+	return awsapi.ExecutionName(fmt.Sprintf("fastpath-%s-%s-t%d-r%d", cluster, rec.Primary, term, renewed))
 }
 
 // reportLoss starts the failover with a "Primary Lost" event.

@@ -2,8 +2,6 @@ package failover
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -206,21 +204,10 @@ func (h *Cleanup) resume(ctx context.Context, d ExecutionStatusDetail, rec store
 	return name, nil
 }
 
-// resumeName is a valid execution name (at most 80 characters) unique to
-// the ended execution.
+// resumeName is the execution name that resumes the handover the ended
+// execution left: the same for every delivery of its event.
 func resumeName(ended string) string {
-	sum := sha256.Sum256([]byte(ended))
-	suffix := hex.EncodeToString(sum[:4])
-	base := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
-			return r
-		}
-		return '-'
-	}, ended)
-	if len(base) > 60 {
-		base = base[:60]
-	}
-	return resumePrefix + base + "-" + suffix
+	return awsapi.ExecutionName(resumePrefix + ended)
 }
 
 func (h *Cleanup) rearm(ctx context.Context, d ExecutionStatusDetail) error {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchyard/switchyard/internal/faulttable"
 	"github.com/switchyard/switchyard/internal/localstack"
 	"github.com/switchyard/switchyard/internal/pgharness"
 )
@@ -19,16 +20,10 @@ import (
 // rows with the tests' results and prints the table. A test that fails
 // before its row is a failed case with no row.
 
-// faultRow is one line of the matrix. Acked and Lost are nil when the case
-// has no client writing (the table shows "-").
-type faultRow struct {
-	Case           string `json:"case"`
-	Expected       string `json:"expected"`
-	Observed       string `json:"observed"`
-	Acked          *int   `json:"acked"`
-	Lost           *int   `json:"lost"`
-	DualWritableMs int64  `json:"dualWritableMs"`
-}
+// faultRow is one line of the matrix, as the table tool reads it. Acked
+// and Lost are nil when the case has no client writing (the table shows
+// "-").
+type faultRow = faulttable.Row
 
 // reportFault logs the case's row, with the time the monitor saw both
 // nodes writable (the monitor is stopped here).
@@ -39,7 +34,7 @@ func reportFault(t *testing.T, m *dualMonitor, row faultRow) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("faultrow %s", b)
+	t.Logf("%s%s", faulttable.RowMarker, b)
 }
 
 // writerOutcome stops w and counts its acknowledged writes and those of
