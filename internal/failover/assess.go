@@ -10,6 +10,7 @@ import (
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/decide"
 	"github.com/switchyard/switchyard/internal/pgnode"
+	"github.com/switchyard/switchyard/internal/reroute"
 	"github.com/switchyard/switchyard/internal/store"
 )
 
@@ -52,7 +53,12 @@ func (h *AssessStep) Handle(ctx context.Context, s State) (Assessment, error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); probes[i] = h.probe(ctx, n, creds) }()
 	}
-	wg.Add(3)
+	var where []reroute.Pointing
+	wg.Add(4)
+	go func() {
+		defer wg.Done()
+		where = reroute.Where(ctx, reroute.Clients{EC2: h.EC2, Route53: h.Route53}, cfg)
+	}()
 	go func() { defer wg.Done(); instances, instErr = h.describeInstances(ctx) }()
 	go func() { defer wg.Done(); beats = h.heartbeats(ctx, s.Lease.Primary, now) }()
 	go func() { defer wg.Done(); rec, recErr = h.Store.Get(ctx, cfg.Name) }()
@@ -70,6 +76,10 @@ func (h *AssessStep) Handle(ctx context.Context, s State) (Assessment, error) {
 		log.Warn("assessed a pending handover", "decision", a.Decision, "reason", a.Reason, "new", a.NewPrimary)
 		return a, nil
 	}
+	if a, ok := misroutedAssessment(rec, byName, where); ok && !s.Request.Force {
+		log.Warn("assessed clients routed away from the recorded primary", "decision", a.Decision, "reason", a.Reason)
+		return a, nil
+	}
 	notes := recordEvidence(&obs, rec)
 	if instErr != nil {
 		log.Warn("instance states unavailable", "err", instErr)
@@ -83,6 +93,9 @@ func (h *AssessStep) Handle(ctx context.Context, s State) (Assessment, error) {
 
 	v := decide.Decide(obs)
 	v.Evidence = append(v.Evidence, notes...)
+	for _, w := range where {
+		v.Evidence = append(v.Evidence, "clients: "+w.String())
+	}
 	if instErr != nil {
 		v.Evidence = append(v.Evidence, "instance states unavailable: "+instErr.Error())
 	}

@@ -2,8 +2,10 @@ package failover
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/switchyard/switchyard/internal/decide"
+	"github.com/switchyard/switchyard/internal/reroute"
 	"github.com/switchyard/switchyard/internal/store"
 )
 
@@ -47,6 +49,37 @@ func resumeAssessment(rec store.Record, probes map[string]decide.Probe) (Assessm
 	}
 	a.Evidence = append(a.Evidence, fmt.Sprintf("direct probe of %s: reachable %t, in recovery %t", rec.Primary, p.Reachable, p.InRecovery))
 	return a, true
+}
+
+// misroutedAssessment decides when no handover is pending but clients are
+// routed away from a recorded primary that is writable under its lease
+// (an execution ended between Promote's commit and the end of Reroute,
+// or a hand edit): the clients are rerouted to it, without fencing or
+// promoting anything. ok is false when every target that could be read
+// points at the recorded primary.
+func misroutedAssessment(rec store.Record, probes map[string]decide.Probe, where []reroute.Pointing) (Assessment, bool) {
+	l := rec.PrimaryLease
+	p := probes[rec.Primary]
+	if rec.Primary == "" || l == nil || l.Node != rec.Primary || l.Revoked() || !p.Reachable || p.InRecovery {
+		return Assessment{}, false
+	}
+	var wrong []string
+	from := ""
+	for _, w := range where {
+		if w.Error == "" && w.Node != rec.Primary {
+			wrong = append(wrong, w.String())
+			if w.Node != "" {
+				from = w.Node
+			}
+		}
+	}
+	if len(wrong) == 0 {
+		return Assessment{}, false
+	}
+	return Assessment{Decision: DecisionResume, OldPrimary: from, NewPrimary: rec.Primary, LagBytes: -1, BytesAtRisk: -1,
+		Reason: fmt.Sprintf("recorded primary %s is writable under its lease but clients are routed elsewhere (%s): reroute, verify, record; nothing is fenced or promoted",
+			rec.Primary, strings.Join(wrong, "; ")),
+		Evidence: append([]string{fmt.Sprintf("direct probe of %s: writable", rec.Primary)}, wrong...)}, true
 }
 
 func orNone(s string) string {

@@ -19,7 +19,8 @@ import (
 	"github.com/switchyard/switchyard/internal/store"
 )
 
-// TestAlarmDrivenFailover is the demo as a test: the primary dies, the
+// TestAlarmDrivenFailover is the demo's alarm path as a test (the backstop
+// when the standby's fast path cannot run): the primary dies, the
 // heartbeat alarm starts the state machine from template.yaml, and the
 // real handlers fence node1, promote node2 and move the overlay route,
 // while a client keeps writing through the overlay IP.
@@ -27,7 +28,7 @@ func TestAlarmDrivenFailover(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	var out strings.Builder
-	res, err := demo.Run(ctx, demo.Options{Out: &out, Stack: localstack.Options{Logf: t.Logf}, Timeout: 4 * time.Minute,
+	res, err := demo.Run(ctx, demo.Options{Out: &out, Stack: localstack.Options{Logf: t.Logf}, Timeout: 4 * time.Minute, Path: demo.PathAlarm,
 		After: func(s *localstack.Stack) { assertFailedOver(t, s) }})
 	t.Log("\n" + out.String())
 	if err != nil {
@@ -38,6 +39,28 @@ func TestAlarmDrivenFailover(t *testing.T) {
 	}
 	if len(res.Missing) != 0 || res.Acked == 0 {
 		t.Errorf("acked %d, missing %v", res.Acked, res.Missing)
+	}
+}
+
+// TestFastPathFailsOverASilentPrimary is the demo with the primary's node
+// blackholed (every packet dropped; its processes keep running): the
+// standby's agent hears no WAL and gets no answer, reports the loss after
+// the silent limit, and one execution fails over with nothing lost and
+// never two writable nodes.
+func TestFastPathFailsOverASilentPrimary(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	res, err := demo.Run(context.Background(), demo.Options{Out: &out, Stack: localstack.Options{Logf: t.Logf}, Timeout: 4 * time.Minute,
+		Fault: demo.FaultBlackhole, Path: demo.PathFast})
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Executions != 1 || !res.AlarmAt.IsZero() {
+		t.Errorf("executions = %d (alarm at %v), want exactly 1 started by the fast path", res.Executions, res.AlarmAt)
+	}
+	if len(res.Missing) != 0 || res.Acked == 0 || res.DualWritable != 0 {
+		t.Errorf("acked %d, missing %v, two writable for %s", res.Acked, res.Missing, res.DualWritable)
 	}
 }
 

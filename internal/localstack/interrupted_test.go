@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/jackc/pgx/v5"
 
@@ -236,6 +237,39 @@ func TestInterruptedFailoverConverges(t *testing.T) {
 		}
 		reportFault(t, m, faultRow{Case: "Reroute refused by EC2 after Promote", Expected: "FAILED; cleanup resumes once; one promotion",
 			Observed: "FAILED; resume SUCCEEDED; timeline 2"})
+	})
+
+	// After a completed failover, the overlay route is put back on the
+	// fenced node by hand: a failover request finds the recorded primary
+	// writable and the clients routed away from it, and reroutes without
+	// fencing or promoting anything.
+	t.Run("clients routed away from a healthy primary", func(t *testing.T) {
+		t.Parallel()
+		s := startInterruptible(t, false)
+		m := startDualMonitor(t, s)
+		if err := s.Crash("node1"); err != nil {
+			t.Fatal(err)
+		}
+		manual := readEvent(t, s, "manual-failover.json")
+		requireSucceeded(t, s, startExecution(t, s, "failover", manual))
+		ctx := context.Background()
+		for rt := range s.EC2.RouteTargets(localstack.OverlayCIDR) {
+			if _, err := s.Client("operator").EC2.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{RouteTableId: aws.String(rt),
+				DestinationCidrBlock: aws.String(localstack.OverlayCIDR), NetworkInterfaceId: aws.String(s.Nodes["node1"].ENI)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stops := callsBy(s, "FenceFunction")
+		out := requireSucceeded(t, s, startExecution(t, s, "repair", manual))
+		if out.Assessment == nil || out.Assessment.Decision != "resume" || !strings.Contains(out.Assessment.Reason, "routed elsewhere") {
+			t.Errorf("assessment %+v, want resume for clients routed away", out.Assessment)
+		}
+		if got := callsBy(s, "FenceFunction"); got != stops {
+			t.Errorf("the repair called the fence %d times", got-stops)
+		}
+		assertOnePromotion(t, s)
+		reportFault(t, m, faultRow{Case: "clients routed away from the healthy recorded primary (route edited by hand)",
+			Expected: "reroute only: nothing fenced or promoted", Observed: "resume SUCCEEDED; route on node2; timeline 2; no fence call"})
 	})
 
 	// Stopped while Promote was about to run; AWS lets the running Lambda

@@ -1,0 +1,85 @@
+package reroute
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/switchyard/switchyard/internal/cluster"
+)
+
+// Pointing is where one client-facing target sends clients, read without
+// changing anything.
+type Pointing struct {
+	Target string `json:"target"` // TargetOverlayIP, TargetElasticIP or TargetDNS
+	// What names the route table, address or record.
+	What string `json:"what"`
+	// Node is the cluster node it points at; "" when it points at neither
+	// (another target, nothing) or could not be read.
+	Node string `json:"node"`
+	// Raw is what it points at as AWS says it (an ENI, an IP).
+	Raw   string `json:"raw,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// Where reads every configured client-facing target: each overlay route
+// table, the Elastic IP and each DNS record. It only describes.
+func Where(ctx context.Context, clients Clients, cfg *cluster.Config) []Pointing {
+	var out []Pointing
+	r := cfg.Routing
+	nodeBy := func(match func(cluster.Node) bool) string {
+		for _, n := range cfg.Nodes {
+			if match(n) {
+				return n.Name
+			}
+		}
+		return ""
+	}
+	if o := r.OverlayIP; o != nil {
+		routes, err := overlayRoutes(ctx, clients.EC2, *o)
+		if err != nil {
+			out = append(out, Pointing{Target: TargetOverlayIP, What: o.CIDR, Error: err.Error()})
+		}
+		for _, rt := range routes {
+			out = append(out, Pointing{Target: TargetOverlayIP, What: rt.tableID + " " + o.CIDR, Raw: rt.target,
+				Node: nodeBy(func(n cluster.Node) bool { return rt.eni != "" && n.NetworkInterfaceID == rt.eni })})
+		}
+	}
+	if e := r.ElasticIP; e != nil {
+		p := Pointing{Target: TargetElasticIP, What: e.AllocationID}
+		if a, err := describeAddress(ctx, clients.EC2, e.AllocationID); err != nil {
+			p.Error = err.Error()
+		} else {
+			p.Raw = aws.ToString(a.NetworkInterfaceId)
+			p.Node = nodeBy(func(n cluster.Node) bool { return associatedWith(a, n) })
+		}
+		out = append(out, p)
+	}
+	for _, d := range r.DNS {
+		p := Pointing{Target: TargetDNS, What: d.Name}
+		if clients.Route53 == nil {
+			p.Error = "no Route 53 client"
+		} else if values, _, err := lookupA(ctx, clients.Route53, d.HostedZoneID, d.Name); err != nil {
+			p.Error = err.Error()
+		} else {
+			p.Raw = strings.Join(values, ",")
+			p.Node = nodeBy(func(n cluster.Node) bool { return len(values) == 1 && values[0] == n.PrivateIP })
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// String is one line of evidence.
+func (p Pointing) String() string {
+	switch {
+	case p.Error != "":
+		return fmt.Sprintf("%s %s: could not be read: %s", p.Target, p.What, p.Error)
+	case p.Node == "":
+		return fmt.Sprintf("%s %s points at %q, which is neither node", p.Target, p.What, p.Raw)
+	default:
+		return fmt.Sprintf("%s %s points at %s", p.Target, p.What, p.Node)
+	}
+}
