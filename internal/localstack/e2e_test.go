@@ -2,6 +2,7 @@ package localstack_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,6 +63,11 @@ func TestFastPathFailsOverASilentPrimary(t *testing.T) {
 	if len(res.Missing) != 0 || res.Acked == 0 || res.DualWritable != 0 {
 		t.Errorf("acked %d, missing %v, two writable for %s", res.Acked, res.Missing, res.DualWritable)
 	}
+	acked, lost := res.Acked, len(res.Missing)
+	logFaultRow(t, faultRow{Case: "node silent (blackhole: every packet dropped), fast path",
+		Expected: "detected after the silent limit; one execution; no loss",
+		Observed: fmt.Sprintf("execution started %s after the fault; first write %s after", res.ExecutionStart.Sub(res.Crash).Round(time.Millisecond), res.Recovery().Round(time.Millisecond)),
+		Acked:    &acked, Lost: &lost, DualWritableMs: res.DualWritable.Milliseconds()})
 }
 
 // TestManualFailoverFromConsoleInput starts the failover with the sample
