@@ -34,7 +34,13 @@ type Case struct {
 	Row     *Row
 	Outcome string
 	Elapsed time.Duration
+	// Log is the case's last test log lines (t.Log, t.Error), printed
+	// when it fails.
+	Log []string
 }
+
+// maxLog bounds Case.Log.
+const maxLog = 20
 
 // Verdict is PASS only for a passed test that reported its row.
 func (c Case) Verdict() string {
@@ -108,6 +114,12 @@ func Read(r io.Reader, progress io.Writer) (*Report, error) {
 		}
 		switch e.Action {
 		case "output":
+			if strings.Contains(e.Output, "_test.go:") && !strings.Contains(e.Output, RowMarker) {
+				c.Log = append(c.Log, strings.TrimRight(e.Output, "\n"))
+				if len(c.Log) > maxLog {
+					c.Log = c.Log[len(c.Log)-maxLog:]
+				}
+			}
 			if i := strings.Index(e.Output, RowMarker); i >= 0 && c.Row == nil {
 				var row Row
 				if err := json.Unmarshal([]byte(strings.TrimSpace(e.Output[i+len(RowMarker):])), &row); err != nil {
@@ -287,6 +299,11 @@ func Main(in io.Reader, out, errOut io.Writer, markdown, command string) int {
 	}
 	if failed := rep.Failed(); len(failed) > 0 {
 		fmt.Fprintln(errOut, "fault matrix FAILED:\n  "+strings.Join(failed, "\n  "))
+		for _, c := range rep.Cases {
+			if !c.Passed() && len(c.Log) > 0 {
+				fmt.Fprintf(errOut, "%s said:\n%s\n", c.Test, strings.Join(c.Log, "\n"))
+			}
+		}
 		return 1
 	}
 	return 0
