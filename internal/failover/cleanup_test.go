@@ -59,13 +59,7 @@ func newEndings(t *testing.T) *endings {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CloudWatch.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
-		AlarmName: aws.String(cfg.Detection.AlarmName), Namespace: aws.String("Switchyard"), MetricName: aws.String("Heartbeat"),
-		Statistic: cwtypes.StatisticMaximum, Period: aws.Int32(10), EvaluationPeriods: aws.Int32(3),
-		Threshold: aws.Float64(1), ComparisonOperator: cwtypes.ComparisonOperatorLessThanThreshold, TreatMissingData: aws.String("breaching"),
-	}); err != nil {
-		t.Fatal(err)
-	}
+	putHeartbeatAlarm(t, c.CloudWatch, cfg.Detection.AlarmName)
 	d := &Deps{Config: cfg, CloudWatch: c.CloudWatch, SFN: c.SFN, Store: store.New(c.DynamoDB, cfg.Table)}
 	if _, err := d.Store.Init(ctx, cfg.Name, "node1"); err != nil {
 		t.Fatal(err)

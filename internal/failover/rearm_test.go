@@ -27,13 +27,7 @@ func TestRearmPutsTheAlarmBackToOK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CloudWatch.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
-		AlarmName: aws.String(cfg.Detection.AlarmName), Namespace: aws.String("Switchyard"), MetricName: aws.String("Heartbeat"),
-		Statistic: cwtypes.StatisticMaximum, Period: aws.Int32(10), EvaluationPeriods: aws.Int32(3),
-		Threshold: aws.Float64(1), ComparisonOperator: cwtypes.ComparisonOperatorLessThanThreshold, TreatMissingData: aws.String("breaching"),
-	}); err != nil {
-		t.Fatal(err)
-	}
+	putHeartbeatAlarm(t, c.CloudWatch, cfg.Detection.AlarmName)
 	if _, err := c.CloudWatch.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(cfg.Detection.AlarmName),
 		StateValue: cwtypes.StateValueAlarm, StateReason: aws.String("test")}); err != nil {
 		t.Fatal(err)
@@ -56,5 +50,18 @@ func TestRearmPutsTheAlarmBackToOK(t *testing.T) {
 	}
 	if n := len(srv.Calls()); n != 0 {
 		t.Errorf("%d AWS calls for a refused re-arm", n)
+	}
+}
+
+// putHeartbeatAlarm creates the heartbeat alarm the re-arm and the cleanup
+// set back to OK.
+func putHeartbeatAlarm(t *testing.T, cw awsapi.CloudWatchAPI, name string) {
+	t.Helper()
+	if _, err := cw.PutMetricAlarm(context.Background(), &cloudwatch.PutMetricAlarmInput{
+		AlarmName: aws.String(name), Namespace: aws.String("Switchyard"), MetricName: aws.String("Heartbeat"),
+		Statistic: cwtypes.StatisticMaximum, Period: aws.Int32(10), EvaluationPeriods: aws.Int32(2),
+		Threshold: aws.Float64(1), ComparisonOperator: cwtypes.ComparisonOperatorLessThanThreshold, TreatMissingData: aws.String("breaching"),
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -207,8 +207,8 @@ func executionsSoFar(s *localstack.Stack) (summary string, n int) {
 	return strings.Join(parts, ", "), len(parts)
 }
 
-// promotions counts how often node2 was promoted: its timeline minus one
-// (timeline 1 is the one it was cloned on).
+// node2Timeline is node2's timeline: 1 until it is promoted, 2 after one
+// promotion.
 func node2Timeline(t *testing.T, s *localstack.Stack) int {
 	t.Helper()
 	ctx := context.Background()
