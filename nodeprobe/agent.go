@@ -44,11 +44,11 @@ func newAgent(s probe.Settings, cfg probe.Config, awsCfg aws.Config, p *probe.Pr
 		admin = s.DSN
 	}
 	deps := agent.Deps{Store: store.New(dynamodb.NewFromConfig(awsCfg), cc.Table), Controller: ctl, Watchdog: dog,
-		Publish: p.AddNodeSample, Log: log.With("component", "agent")}
+		Publish: p.AddNodeSample, PublishCluster: p.AddClusterSample, Log: log.With("component", "agent")}
 	if s.StateMachineARN != "" {
 		deps.StartFailover = agent.StepFunctionsStarter(sfn.NewFromConfig(awsCfg), s.StateMachineARN)
 	} else {
-		log.Warn("no --state-machine-arn: the fast path is off; a primary loss is detected by the heartbeat alarm only")
+		log.Warn("no --state-machine-arn: the fast path is off; a primary loss is detected by the alarms only")
 	}
 	return agent.New(agent.Config{Cluster: cc, Node: cfg.Node, AdminDSN: admin, Interval: cfg.Interval, CheckTimeout: cfg.CheckTimeout}, deps)
 }

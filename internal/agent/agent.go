@@ -40,8 +40,11 @@ type Deps struct {
 	// Publish receives the agent's metrics (SyncCommitsWaiting); nil drops
 	// them.
 	Publish func(metric string, value float64, at time.Time)
-	Log     *slog.Logger
-	Now     func() time.Time
+	// PublishCluster receives the detector's PrimaryReachable under
+	// {Cluster} (the reachability alarm's metric); nil drops it.
+	PublishCluster func(metric string, value float64, at time.Time)
+	Log            *slog.Logger
+	Now            func() time.Time
 	// StartFailover starts the failover state machine with the fast
 	// path's "Primary Lost" event as input, as an execution named name;
 	// nil turns the fast path off (see StepFunctionsStarter).
@@ -172,7 +175,7 @@ func (a *Agent) PublishedRole(observed pgnode.Role) pgnode.Role {
 func (a *Agent) Run(ctx context.Context) error {
 	a.log.Info("agent starting", "node", a.cfg.Node, "timing", a.cfg.Cluster.TimingSummary(),
 		"replication", a.cfg.Cluster.Replication.Mode, "syncPolicy", a.cfg.Cluster.Replication.SyncPolicy)
-	if a.deps.StartFailover != nil && !a.cfg.Cluster.Detection.FastPath.Disabled {
+	if a.fastPathStarts() || a.deps.PublishCluster != nil {
 		done := make(chan struct{})
 		go func() { defer close(done); a.detectLoop(ctx) }()
 		defer func() { <-done }()

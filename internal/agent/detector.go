@@ -26,6 +26,15 @@ import (
 // its own and the record's lease state) before anything is fenced; the
 // heartbeat alarm stays as the backstop for when this agent is down.
 
+// MetricPrimaryReachable is what the standby's detector publishes under
+// {Cluster} at every check while it follows a primary: 1 while WAL streams
+// or the primary answers a probe, 0 when a probe is refused or goes
+// unanswered. The reachability alarm fires on a whole period of zeros: a
+// datapoint that exists when things are bad, so it does not wait for
+// missing data as the heartbeat alarm must. A standby cut off from
+// everything publishes nothing, which the alarm treats as not breaching.
+const MetricPrimaryReachable = "PrimaryReachable"
+
 // Event fields of the fast path's trigger (what failover.Intake reads).
 const (
 	fastPathSource     = "switchyard.nodeprobe"
@@ -45,16 +54,57 @@ func (r probeResult) String() string {
 	return [...]string{"alive", "refused", "silent"}[r]
 }
 
+// Re-trigger backoff: a primary that keeps renewing its lease while this
+// standby cannot reach it (the path between the nodes alone is broken) is
+// a new incident at every renewal. After each trigger the detector waits
+// this long, doubling up to the cap, before it reports the same primary
+// again; a stream that recovers or a new primary resets it. Each execution
+// assesses afresh, so this only bounds how often a false detection costs
+// one.
+const (
+	retriggerBackoff    = 30 * time.Second
+	retriggerBackoffMax = 5 * time.Minute
+)
+
 // detector is the fast path's state, owned by detectLoop.
 type detector struct {
 	conn       *pgx.Conn // to the local standby
 	downSince  time.Time // when no WAL receiver was first seen running (zero while one runs)
 	quietUntil time.Time // no probe before this: the primary answered the last one
 	triggered  string    // the incident last reported (its execution name)
+
+	// The last trigger, the primary it was about, and the wait before
+	// that primary is reported again.
+	lastTrigger    time.Time
+	lastPrimary    string
+	triggerBackoff time.Duration
 }
 
-// detectLoop runs the fast path until ctx ends: only while this node is a
-// standby following a primary whose lease no failover has revoked.
+// mayTrigger applies the re-trigger backoff to primary at now.
+func (d *detector) mayTrigger(primary string, now time.Time) bool {
+	return d.lastPrimary != primary || d.lastTrigger.IsZero() || !now.Before(d.lastTrigger.Add(d.triggerBackoff))
+}
+
+// noteTrigger records a trigger about primary at now and lengthens the
+// backoff before the next one.
+func (d *detector) noteTrigger(primary string, now time.Time) {
+	if d.lastPrimary != primary || d.triggerBackoff == 0 {
+		d.triggerBackoff = retriggerBackoff
+	} else {
+		d.triggerBackoff = min(2*d.triggerBackoff, retriggerBackoffMax)
+	}
+	d.lastTrigger, d.lastPrimary = now, primary
+}
+
+// resetBackoff forgets earlier triggers: the stream works again.
+func (d *detector) resetBackoff() {
+	d.lastTrigger, d.lastPrimary, d.triggerBackoff = time.Time{}, "", 0
+}
+
+// detectLoop runs the detector until ctx ends. It acts only while this
+// node is a standby following a primary whose lease no failover has
+// revoked: it publishes PrimaryReachable and, when the fast path is on,
+// starts the failover on a confirmed loss.
 func (a *Agent) detectLoop(ctx context.Context) {
 	d := &detector{}
 	defer func() {
@@ -91,7 +141,11 @@ func (a *Agent) detectOnce(ctx context.Context, d *detector) {
 	// A stream that broke (no WAL receiver: its connection failed) is
 	// checked at once; one that merely went quiet once it has been quiet
 	// for half the silent limit.
+	if !down && now.Sub(heard) < silentAfter/2 {
+		d.resetBackoff()
+	}
 	if (!down && now.Sub(heard) < silentAfter/2) || now.Before(d.quietUntil) {
+		a.publishReachable(true, now)
 		return
 	}
 	primary, ok := a.cfg.Cluster.Node(rec.Primary)
@@ -100,6 +154,7 @@ func (a *Agent) detectOnce(ctx context.Context, d *detector) {
 	}
 	res := a.probePrimary(ctx, primary.PostgresAddr, min(silentAfter/2, time.Second))
 	now = a.now() // the probe took time: judge the silence as of its end
+	a.publishReachable(res == primaryAlive, now)
 	var reason string
 	switch {
 	case res == primaryAlive:
@@ -118,7 +173,7 @@ func (a *Agent) detectOnce(ctx context.Context, d *detector) {
 		return
 	}
 	name := incidentName(a.cfg.Cluster.Name, rec)
-	if name == d.triggered {
+	if name == d.triggered || !a.fastPathStarts() || !d.mayTrigger(rec.Primary, now) {
 		return
 	}
 	if err := a.reportLoss(ctx, name, reason, now); err != nil {
@@ -126,8 +181,26 @@ func (a *Agent) detectOnce(ctx context.Context, d *detector) {
 		return
 	}
 	d.triggered = name
+	d.noteTrigger(rec.Primary, now)
 	a.update(func(s *Snapshot) { s.FastPathTriggers++ })
 	a.log.Warn("fast path: primary lost, failover started", "primary", rec.Primary, "incident", name, "reason", reason)
+}
+
+// fastPathStarts reports whether this detector starts failovers itself;
+// when not, it only publishes PrimaryReachable for the alarm.
+func (a *Agent) fastPathStarts() bool {
+	return a.deps.StartFailover != nil && !a.cfg.Cluster.Detection.FastPath.Disabled
+}
+
+func (a *Agent) publishReachable(reachable bool, at time.Time) {
+	if a.deps.PublishCluster == nil {
+		return
+	}
+	v := 0.0
+	if reachable {
+		v = 1
+	}
+	a.deps.PublishCluster(MetricPrimaryReachable, v, at)
 }
 
 // lastRecord is the record the latest loop read.

@@ -45,6 +45,8 @@ type testCluster struct {
 	cancels map[string]context.CancelFunc
 	dones   map[string]chan struct{}
 	dogs    map[string]*countingWatchdog
+	// published holds what each agent published under {Cluster}.
+	published map[string][]float64
 }
 
 type clusterOptions struct {
@@ -57,7 +59,7 @@ func startCluster(t *testing.T, o clusterOptions) *testCluster {
 	t.Helper()
 	ctx := testCtx(t, time.Minute)
 	tc := &testCluster{t: t, agents: map[string]*agent.Agent{}, cancels: map[string]context.CancelFunc{},
-		dones: map[string]chan struct{}{}, dogs: map[string]*countingWatchdog{}}
+		dones: map[string]chan struct{}{}, dogs: map[string]*countingWatchdog{}, published: map[string][]float64{}}
 	pair, err := pgharness.StartPair(ctx, pgharness.PairOptions{Sync: !o.async, Logf: t.Logf,
 		ExtraConfig: map[string]string{"wal_receiver_status_interval": "'1s'"},
 		ReplicationAddr: func(primary *pgharness.Node) string {
@@ -152,6 +154,14 @@ func (tc *testCluster) startAgent(name string) {
 	a, err := agent.New(agent.Config{Cluster: tc.cfg, Node: name, AdminDSN: n.DSN("postgres", pgharness.Superuser),
 		Interval: 200 * time.Millisecond, CheckTimeout: 500 * time.Millisecond, StartRetry: time.Second},
 		agent.Deps{Store: store.New(tc.dynamo("agent-"+name), table), Controller: pgharness.Controller{Node: n}, Watchdog: dog,
+			PublishCluster: func(metric string, v float64, _ time.Time) {
+				if metric != agent.MetricPrimaryReachable {
+					tc.t.Errorf("%s published %s under {Cluster}", name, metric)
+				}
+				tc.mu.Lock()
+				tc.published[name] = append(tc.published[name], v)
+				tc.mu.Unlock()
+			},
 			Log: slog.New(slog.NewTextHandler(testWriter{tc.t, name}, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
 		tc.t.Fatal(err)
@@ -288,3 +298,10 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 var _ = fmt.Sprintf
+
+// reachability is what node's agent has published as PrimaryReachable.
+func (tc *testCluster) reachability(node string) []float64 {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return append([]float64(nil), tc.published[node]...)
+}

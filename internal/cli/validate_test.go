@@ -107,7 +107,7 @@ func TestValidateWritesTheSubstitutedDefinition(t *testing.T) {
 	if !json.Valid(data) || strings.Contains(string(data), "${") {
 		t.Fatalf("written definition is not substituted JSON:\n%s", data)
 	}
-	mustContain(t, "definition", string(data), `"Resource": "arn:aws:lambda:us-east-1:123456789012:function:switchyard-IntakeFunction"`)
+	mustContain(t, "definition", string(data), `"Resource": "arn:aws:lambda:us-east-1:123456789012:function:switchyard-IntakeFunction:live"`)
 
 	// A template with problems writes nothing and says so.
 	bad := filepath.Join(t.TempDir(), "never.json")

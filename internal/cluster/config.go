@@ -125,6 +125,11 @@ type Detection struct {
 	// AlarmName is the CloudWatch alarm on the primary's heartbeat whose
 	// ALARM transitions start a failover.
 	AlarmName string `json:"alarmName"`
+	// ReachabilityAlarmName is the CloudWatch alarm on the standby's
+	// PrimaryReachable metric (the fast path's backstop: a datapoint that
+	// exists when things are bad, so it does not wait for missing data);
+	// its ALARM transitions start a failover too. "none" turns it off.
+	ReachabilityAlarmName string `json:"reachabilityAlarmName,omitempty"`
 	// HeartbeatStaleSeconds: a heartbeat older than this counts as missing.
 	HeartbeatStaleSeconds int `json:"heartbeatStaleSeconds"`
 	// FastPath is the standby agent's detector (fastpath.go).
@@ -200,6 +205,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Detection.AlarmName == "" {
 		c.Detection.AlarmName = "switchyard-" + c.Name + "-primary-heartbeat"
+	}
+	if c.Detection.ReachabilityAlarmName == "" {
+		c.Detection.ReachabilityAlarmName = "switchyard-" + c.Name + "-primary-unreachable"
 	}
 	c.applySafetyDefaults()
 	c.applyFastPathDefaults()

@@ -56,6 +56,9 @@ func (c *Config) validateFastPath(bad func(string, ...any)) {
 	if f.ProbeTimeoutMs < 100 || f.ProbeTimeoutMs > 30000 {
 		bad("detection.fastPath.probeTimeoutMs %d is outside 100..30000", f.ProbeTimeoutMs)
 	}
+	if d := c.Detection; d.ReachabilityAlarmName == d.AlarmName {
+		bad("detection.reachabilityAlarmName %q is the heartbeat alarm's name: give it its own, or %q", d.ReachabilityAlarmName, AlarmNone)
+	}
 }
 
 // FastPathInterval is Detection.FastPath.CheckIntervalMs as a duration.
@@ -71,4 +74,35 @@ func (c *Config) FastPathSilentAfter() time.Duration {
 // ProbeTimeout is Detection.FastPath.ProbeTimeoutMs as a duration.
 func (c *Config) ProbeTimeout() time.Duration {
 	return time.Duration(c.Detection.FastPath.ProbeTimeoutMs) * time.Millisecond
+}
+
+// AlarmNone as Detection.ReachabilityAlarmName turns that alarm off.
+const AlarmNone = "none"
+
+// Alarms are the names of the CloudWatch alarms whose ALARM transitions
+// start a failover: the heartbeat alarm, then the reachability alarm
+// unless it is off.
+func (d Detection) Alarms() []string {
+	out := []string{d.AlarmName}
+	if d.ReachabilityAlarmName != AlarmNone && d.ReachabilityAlarmName != "" {
+		out = append(out, d.ReachabilityAlarmName)
+	}
+	return out
+}
+
+// IsAlarm reports whether name is one of Alarms.
+func (d Detection) IsAlarm(name string) bool {
+	for _, a := range d.Alarms() {
+		if a == name {
+			return true
+		}
+	}
+	return false
+}
+
+// IsReachabilityAlarm reports whether name is the reachability alarm: it
+// is made of the standby's own view of its WAL stream and probes, so the
+// state machine does not count that view again as a second signal.
+func (d Detection) IsReachabilityAlarm(name string) bool {
+	return name != AlarmNone && name == d.ReachabilityAlarmName
 }

@@ -122,15 +122,18 @@ func lossSignals(o Observation, oldNode, newNode Node) []string {
 		out = append(out, "the heartbeat alarm fired")
 	case "fast-path":
 		out = append(out, "the standby's detector reported it lost")
+	case "reachability-alarm":
+		out = append(out, "the reachability alarm fired: the standby could not reach it for a whole alarm period")
 	case "manual":
 		out = append(out, "an operator requested the failover")
 	}
 	if !oldNode.Probe.Reachable {
 		out = append(out, "a direct probe from the VPC cannot connect: "+oldNode.Probe.Error)
 	}
-	// The fast path's detector is this same WAL receiver: counting it again
-	// would let one observer corroborate itself.
-	if newNode.Probe.Reachable && !newNode.Probe.Streaming && o.Trigger != "fast-path" {
+	// The fast path's detector (and the reachability alarm, made of what it
+	// publishes) is this same WAL receiver: counting it again would let one
+	// observer corroborate itself.
+	if newNode.Probe.Reachable && !newNode.Probe.Streaming && o.Trigger != "fast-path" && o.Trigger != "reachability-alarm" {
 		out = append(out, fmt.Sprintf("standby %s's WAL receiver is not streaming", newNode.Name))
 	}
 	if s := oldNode.InstanceState; s != "" && s != "running" {

@@ -79,6 +79,19 @@ func TestDecide(t *testing.T) {
 			o.HeartbeatKnown, o.PrimaryHeartbeatAge, o.LSNAge = true, time.Second, time.Second
 			o.Lease.Renewed, o.Lease.Expires = ago(2*time.Second), now.Add(6*time.Second)
 		}, decision: NoAction, reason: "only 1 independent observation"},
+		{name: "reachability alarm does not corroborate itself with the same WAL receiver", mutate: func(o *Observation) {
+			// The reachability alarm is made of what the standby's
+			// detector publishes: its broken stream is not a second sign.
+			o.Trigger = "reachability-alarm"
+			o.Nodes[0].Probe = Probe{Reachable: true, InRecovery: true}
+			o.HeartbeatKnown, o.PrimaryHeartbeatAge, o.LSNAge = true, time.Second, time.Second
+			o.Lease.Renewed, o.Lease.Expires = ago(2*time.Second), now.Add(6*time.Second)
+		}, decision: NoAction, reason: "only 1 independent observation"},
+		{name: "reachability alarm and stale heartbeats are two signals", mutate: func(o *Observation) {
+			// Unlike the heartbeat alarm, it is not made of heartbeats.
+			o.Trigger = "reachability-alarm"
+			o.Nodes[0].Probe = Probe{Reachable: true, InRecovery: true}
+		}, decision: Proceed},
 		{name: "alarm alone with nothing else confirming", mutate: func(o *Observation) {
 			o.Trigger = ""
 			o.Nodes[0].Probe = Probe{Reachable: false, Error: "timeout"}

@@ -51,7 +51,7 @@ type StandbyState struct {
 // Observation is everything Assess gathered. Every age is relative to Now,
 // and every bound is an input, so a test can say "evidence 14 minutes old".
 type Observation struct {
-	Trigger string // alarm, fast-path, manual
+	Trigger string // alarm (heartbeat), reachability-alarm, fast-path, manual
 	Force   bool
 	Target  string // requested node to promote, "" for the standby
 

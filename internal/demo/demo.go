@@ -33,7 +33,7 @@ type Options struct {
 	// FaultBlackhole.
 	Fault string
 	// Path is what starts the failover: PathFast (default: the standby's
-	// detector) or PathAlarm (the heartbeat alarm alone).
+	// detector) or PathAlarm (the CloudWatch alarms alone).
 	Path string
 }
 
@@ -48,8 +48,9 @@ const (
 	// PathFast: the standby's agent detects the loss and starts the
 	// failover; the alarm stays the backstop.
 	PathFast = "fast"
-	// PathAlarm: the standby's agent does not detect; the heartbeat alarm
-	// starts the failover.
+	// PathAlarm: the standby's agent does not start the failover; the
+	// alarms do (the reachability alarm on what the standby publishes,
+	// the heartbeat alarm on the primary's missing heartbeats).
 	PathAlarm = "alarm"
 )
 
@@ -93,7 +94,7 @@ func (o *Options) applyDefaults() error {
 type Result struct {
 	Crash             time.Time
 	HeartbeatMissedAt time.Time // no primary heartbeat for 4 s
-	AlarmAt           time.Time // heartbeat alarm went to ALARM
+	AlarmAt           time.Time // a detection alarm (heartbeat or reachability) went to ALARM
 	ExecutionStart    time.Time
 	Steps             []Step    // in order
 	RoutedAt          time.Time // overlay route observed on the new primary
@@ -230,9 +231,11 @@ func follow(ctx context.Context, stack *localstack.Stack, w *localstack.Writer, 
 			}
 		}
 		if res.AlarmAt.IsZero() {
-			if st, ok := stack.CW.AlarmState(stack.AlarmName); ok && st.Value == "ALARM" {
-				res.AlarmAt = st.Updated // when CloudWatch changed it, not when we looked
-				p.eventAt(st.Updated, "heartbeat alarm → ALARM (%s)", st.Reason)
+			for _, name := range stack.Config.Detection.Alarms() {
+				if st, ok := stack.CW.AlarmState(name); ok && st.Value == "ALARM" && res.AlarmAt.IsZero() {
+					res.AlarmAt = st.Updated // when CloudWatch changed it, not when we looked
+					p.eventAt(st.Updated, "alarm %s → ALARM (%s)", name, st.Reason)
+				}
 			}
 		}
 		var execs []sfnsim.ExecutionInfo

@@ -27,7 +27,7 @@ func (h *AssessStep) Handle(ctx context.Context, s State) (Assessment, error) {
 	cfg := h.Config
 	now := h.now()
 	obs := decide.Observation{
-		Trigger: s.Request.Trigger, Force: s.Request.Force, Target: s.Request.Target,
+		Trigger: observedTrigger(cfg.Detection, s.Request), Force: s.Request.Force, Target: s.Request.Target,
 		RecordPrimary: s.Lease.Primary, Now: now,
 		Synchronous: cfg.Synchronous(), LeaseDuration: cfg.LeaseDuration(), ClockMargin: cfg.ClockMargin(),
 		MaxEvidenceAge: cloudWatchEvidenceBound(cfg),

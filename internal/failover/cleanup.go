@@ -162,14 +162,20 @@ func isResume(name string) bool { return strings.HasPrefix(name, resumePrefix) }
 // triggerOf reads the trigger of the ended execution from its input the
 // way Intake does; "" when it cannot tell.
 func (h *Cleanup) triggerOf(input *string) string {
+	return h.requestOf(input).Trigger
+}
+
+// requestOf reads the request of the ended execution from its input the
+// way Intake does; the zero Request when it cannot.
+func (h *Cleanup) requestOf(input *string) Request {
 	if input == nil {
-		return ""
+		return Request{}
 	}
 	st, err := (&Intake{Config: h.Config, Now: h.Now}).Handle(context.Background(), IntakeInput{Event: json.RawMessage(*input)})
 	if err != nil {
-		return ""
+		return Request{}
 	}
-	return st.Request.Trigger
+	return st.Request
 }
 
 func endedReason(d ExecutionStatusDetail) string {
@@ -211,13 +217,14 @@ func resumeName(ended string) string {
 }
 
 func (h *Cleanup) rearm(ctx context.Context, d ExecutionStatusDetail) error {
+	alarm := triggerAlarm(h.Config.Detection, h.requestOf(d.Input))
 	_, err := h.CloudWatch.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
-		AlarmName:   aws.String(h.Config.Detection.AlarmName),
+		AlarmName:   aws.String(alarm),
 		StateValue:  cwtypes.StateValueOk,
 		StateReason: aws.String(clip("Switchyard re-armed the alarm: execution " + d.Name + " ended " + d.Status)),
 	})
 	if err != nil {
-		return classify("cleanup: re-arming alarm "+h.Config.Detection.AlarmName, err)
+		return classify("cleanup: re-arming alarm "+alarm, err)
 	}
 	return nil
 }

@@ -160,8 +160,9 @@ func (h *Intake) fromAlarm(detail jsonObject, at time.Time) (Request, error) {
 	if err != nil {
 		return malformed(err)
 	}
-	if name != h.Config.Detection.AlarmName {
-		return Request{}, inputErrorf("alarm %q is not the heartbeat alarm of cluster %q (%q)", name, h.Config.Name, h.Config.Detection.AlarmName)
+	if !h.Config.Detection.IsAlarm(name) {
+		return Request{}, inputErrorf("alarm %q is not a detection alarm of cluster %q (%q)", name, h.Config.Name,
+			h.Config.Detection.Alarms())
 	}
 	state, ok, err := detail.object("state")
 	if err == nil && !ok {

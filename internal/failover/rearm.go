@@ -8,9 +8,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/switchyard/switchyard/internal/cluster"
 )
 
-// RearmStep puts the heartbeat alarm back to OK after an alarm-triggered
+// RearmStep puts the alarm that started the execution back to OK after an alarm-triggered
 // execution ended without a failover (no failover needed, or refused).
 //
 // EventBridge delivers alarm state *changes*: an alarm left in ALARM would
@@ -32,14 +34,35 @@ func (h *RearmStep) Handle(ctx context.Context, s State) (*StepResult, error) {
 	if s.Assessment != nil {
 		reason += " (" + s.Assessment.Decision + ": " + s.Assessment.Reason + ")"
 	}
+	alarm := triggerAlarm(h.Config.Detection, s.Request)
 	_, err := h.CloudWatch.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
-		AlarmName:   aws.String(h.Config.Detection.AlarmName),
+		AlarmName:   aws.String(alarm),
 		StateValue:  cwtypes.StateValueOk,
 		StateReason: aws.String(clip(reason)),
 	})
 	if err != nil {
 		return nil, classify("rearm", err)
 	}
-	h.logger("rearm", s).Info("alarm re-armed", "alarm", h.Config.Detection.AlarmName)
-	return result(start, h.now(), fmt.Sprintf("alarm %s set to OK for re-evaluation", h.Config.Detection.AlarmName)), nil
+	h.logger("rearm", s).Info("alarm re-armed", "alarm", alarm)
+	return result(start, h.now(), fmt.Sprintf("alarm %s set to OK for re-evaluation", alarm)), nil
+}
+
+// triggerAlarm is the alarm that started an alarm-triggered request (its
+// observer); the heartbeat alarm when the request does not name one of the
+// cluster's detection alarms (an input from before there were two).
+func triggerAlarm(d cluster.Detection, r Request) string {
+	if d.IsAlarm(r.Observer) {
+		return r.Observer
+	}
+	return d.AlarmName
+}
+
+// observedTrigger is the trigger as the decision weighs it: an alarm
+// trigger from the reachability alarm is the standby's own view, not the
+// primary's heartbeats.
+func observedTrigger(d cluster.Detection, r Request) string {
+	if r.Trigger == TriggerAlarm && d.IsReachabilityAlarm(r.Observer) {
+		return "reachability-alarm"
+	}
+	return r.Trigger
 }

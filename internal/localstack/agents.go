@@ -109,6 +109,11 @@ func (s *Stack) startAgent(n *Node) error {
 				p.AddNodeSample(metric, v, at)
 			}
 		},
+		PublishCluster: func(metric string, v float64, at time.Time) {
+			if p := n.Probe(); p != nil {
+				p.AddClusterSample(metric, v, at)
+			}
+		},
 		Log:  s.log.With("component", "agent", "node", n.Name),
 		Dial: s.peerDialer(n),
 	}

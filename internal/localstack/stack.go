@@ -247,8 +247,8 @@ func (s *Stack) client(caller string) *awsapi.Clients {
 // Client returns SDK clients for a caller outside the stack (the CLI, tests).
 func (s *Stack) Client(caller string) *awsapi.Clients { return s.client(caller) }
 
-// WaitSteady waits until the cluster is in its normal state: the heartbeat
-// alarm is OK, the primary has published its WAL position, its agent holds
+// WaitSteady waits until the cluster is in its normal state: the detection
+// alarms are OK, the primary has published its WAL position, its agent holds
 // the primary lease and (synchronous replication) has recorded the standby
 // eligible, so a failure from now on has the evidence Assess needs.
 func (s *Stack) WaitSteady(ctx context.Context, limit time.Duration) error {
@@ -259,6 +259,11 @@ func (s *Stack) WaitSteady(ctx context.Context, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for {
 		st, ok := s.CW.AlarmState(s.AlarmName)
+		for _, name := range s.Config.Detection.Alarms() {
+			if other, found := s.CW.AlarmState(name); found && other.Value != cwsim.StateOK && ok && st.Value == cwsim.StateOK {
+				st = other // report the detection alarm that is not OK yet
+			}
+		}
 		rec, recErr := records.Get(ctx, s.Config.Name)
 		leased := recErr == nil && rec.Primary == primary && rec.PrimaryLease != nil && rec.PrimaryLease.Node == primary && rec.PrimaryLease.LSN > 0
 		eligible := !s.Config.Synchronous() || (recErr == nil && rec.Standby != nil && rec.Standby.Eligible)

@@ -235,3 +235,10 @@ func (p *Probe) logChanges(prev Snapshot, obs Observation, hb heartbeat, role pg
 func (p *Probe) AddNodeSample(metric string, value float64, at time.Time) {
 	p.pub.Add(Sample{Metric: metric, Unit: types.StandardUnitCount, Dimensions: dims(DimCluster, p.cfg.Cluster, DimNode, p.cfg.Node), Value: value, At: at})
 }
+
+// AddClusterSample publishes one more value under {Cluster} alone: a
+// metric of the cluster that whichever node observes it publishes (the
+// standby's PrimaryReachable), so an alarm on it follows the roles.
+func (p *Probe) AddClusterSample(metric string, value float64, at time.Time) {
+	p.pub.Add(Sample{Metric: metric, Unit: types.StandardUnitCount, Dimensions: dims(DimCluster, p.cfg.Cluster), Value: value, At: at})
+}

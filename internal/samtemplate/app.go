@@ -31,6 +31,8 @@ type App struct {
 	// resources by logical id (e.g. the node agent's instance-profile
 	// policy).
 	ManagedPolicies map[string]*ManagedPolicy
+	// Dashboards by logical id.
+	Dashboards map[string]*Dashboard
 	// StateMachine is the template's state machine (nil if it has none;
 	// more than one is an error).
 	StateMachine *StateMachine
@@ -100,6 +102,7 @@ func parse(data []byte, path string, params map[string]string) (*App, error) {
 		Outputs:    map[string]string{},
 
 		ManagedPolicies: map[string]*ManagedPolicy{},
+		Dashboards:      map[string]*Dashboard{},
 	}
 	for name, v := range values {
 		if v.isList {
@@ -156,6 +159,12 @@ func (a *App) buildResources(e *evaluator) error {
 				return err
 			}
 			a.ManagedPolicies[id] = mp
+		case TypeDashboard:
+			d, err := buildDashboard(e, r)
+			if err != nil {
+				return err
+			}
+			a.Dashboards[id] = d
 		case TypeServerlessStateMachine:
 			if a.StateMachine != nil {
 				return errf("Resources."+id, "a second state machine (after %s); samtemplate supports one", a.StateMachine.LogicalID)

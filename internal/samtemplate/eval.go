@@ -143,6 +143,9 @@ func (e *evaluator) ref(name, path string) (any, error) {
 	if _, ok := e.resources[name]; ok {
 		return e.resourceRef(name, path)
 	}
+	if id, ok := strings.CutSuffix(name, ".Alias"); ok && e.resources[id] != nil {
+		return e.aliasArn(id, path)
+	}
 	return nil, errf(path, "Ref %s: no parameter or resource has that name", name)
 }
 
@@ -382,4 +385,26 @@ func (e *evaluator) findInMap(arg any, path string) (any, error) {
 		}
 	}
 	return cur, nil
+}
+
+// aliasArn is what SAM makes of Ref <Function>.Alias: the ARN of the alias
+// its AutoPublishAlias creates, <function ARN>:<alias>.
+func (e *evaluator) aliasArn(id, path string) (string, error) {
+	r := e.resources[id]
+	if r.typ != "AWS::Serverless::Function" {
+		return "", errf(path, "Ref %s.Alias: %s is a %s, not an AWS::Serverless::Function", id, id, r.typ)
+	}
+	raw, ok := r.props["AutoPublishAlias"]
+	if !ok {
+		return "", errf(path, "Ref %s.Alias: function %s has no AutoPublishAlias", id, id)
+	}
+	alias, err := e.evalString(raw, "Resources."+id+".Properties.AutoPublishAlias")
+	if err != nil {
+		return "", err
+	}
+	arn, err := e.arn(id, path)
+	if err != nil {
+		return "", err
+	}
+	return arn + ":" + alias, nil
 }

@@ -39,6 +39,18 @@ type Function struct {
 	// EventRules are the function's EventBridgeRule events: rules that
 	// invoke it directly.
 	EventRules []EventRule
+	// Alias is the AutoPublishAlias ("" for none); ProvisionedConcurrency
+	// the alias's ProvisionedConcurrencyConfig (0 for none).
+	Alias                  string
+	ProvisionedConcurrency int
+}
+
+// AliasArn is the ARN of the function's published alias ("" for none).
+func (f *Function) AliasArn() string {
+	if f.Alias == "" {
+		return ""
+	}
+	return f.Arn + ":" + f.Alias
 }
 
 func buildFunction(e *evaluator, r *resource) (*Function, error) {
@@ -70,7 +82,9 @@ func buildFunction(e *evaluator, r *resource) (*Function, error) {
 		InVPC:         p.has("VpcConfig"),
 		CodeURI:       p.str("CodeUri"),
 		Tracing:       p.str("Tracing"),
+		Alias:         p.str("AutoPublishAlias"),
 	}
+	fn.ProvisionedConcurrency = p.sub("ProvisionedConcurrencyConfig").intOr("ProvisionedConcurrentExecutions", 0)
 	if fn.Architectures == nil {
 		fn.Architectures = []string{"x86_64"}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchyard/switchyard/internal/agent"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/pgnode"
 	"github.com/switchyard/switchyard/internal/probe"
@@ -176,8 +177,10 @@ func TestRealTemplateTasksInvokeTemplateFunctionsWithinTheirTimeout(t *testing.T
 			continue
 		}
 		invoked[fn.LogicalID] = true
-		if task.Resource != fn.Arn {
-			t.Errorf("state %s: Resource %s, want %s", task.Name, task.Resource, fn.Arn)
+		// Tasks invoke the published alias: provisioned concurrency applies
+		// to an alias, never to $LATEST.
+		if fn.Alias != "live" || task.Resource != fn.AliasArn() {
+			t.Errorf("state %s: Resource %s, want %s's alias %s", task.Name, task.Resource, fn.LogicalID, fn.AliasArn())
 		}
 		if task.TimeoutSeconds == nil || *task.TimeoutSeconds < float64(fn.Timeout+TaskTimeoutMarginSeconds) {
 			t.Errorf("state %s: TimeoutSeconds %v, function %s Timeout %d", task.Name, task.TimeoutSeconds, fn.LogicalID, fn.Timeout)
@@ -212,8 +215,27 @@ func TestRealTemplateAlarmRuleConfigAndProbeAgree(t *testing.T) {
 	if err := json.Unmarshal(app.StateMachine.EventRules[0].Pattern, &pattern); err != nil {
 		t.Fatal(err)
 	}
-	if len(pattern.Detail.AlarmName) != 1 || pattern.Detail.AlarmName[0] != alarm.AlarmName {
-		t.Errorf("rule alarmName %v, alarm %q", pattern.Detail.AlarmName, alarm.AlarmName)
+	reach := app.Alarms["PrimaryUnreachableAlarm"]
+	if reach == nil {
+		t.Fatal("no PrimaryUnreachableAlarm")
+	}
+	if reach.AlarmName != "switchyard-orders-primary-unreachable" || reach.AlarmName != cfg.Detection.ReachabilityAlarmName ||
+		app.Outputs["ReachabilityAlarmName"] != reach.AlarmName {
+		t.Errorf("reachability alarm %q, config %q, output %q", reach.AlarmName, cfg.Detection.ReachabilityAlarmName, app.Outputs["ReachabilityAlarmName"])
+	}
+	if len(pattern.Detail.AlarmName) != 2 || pattern.Detail.AlarmName[0] != alarm.AlarmName || pattern.Detail.AlarmName[1] != reach.AlarmName {
+		t.Errorf("rule alarmName %v, alarms %q %q", pattern.Detail.AlarmName, alarm.AlarmName, reach.AlarmName)
+	}
+	// The reachability alarm watches the series the standby's detector
+	// publishes under {Cluster}, and fires on one whole period of zeros;
+	// a standby that publishes nothing leaves it OK.
+	if reach.Namespace != cfg.Detection.Namespace || reach.MetricName != agent.MetricPrimaryReachable ||
+		len(reach.Dimensions) != 1 || reach.Dimensions[0] != (Dimension{probe.DimCluster, cfg.Name}) {
+		t.Errorf("reachability alarm metric %s/%s %v", reach.Namespace, reach.MetricName, reach.Dimensions)
+	}
+	if in := reach.PutMetricAlarmInput(); *in.Period != 10 || *in.EvaluationPeriods != 1 || *in.DatapointsToAlarm != 1 ||
+		*in.Threshold != 1 || in.ComparisonOperator != "LessThanThreshold" || *in.TreatMissingData != "notBreaching" || in.Statistic != "Maximum" {
+		t.Errorf("reachability PutMetricAlarmInput = %+v", in)
 	}
 	// The alarm watches exactly the series the primary's probe publishes.
 	wantDims := []Dimension{{probe.DimCluster, cfg.Name}, {probe.DimRole, pgnode.RolePrimary.String()}}
@@ -253,7 +275,7 @@ func TestRealTemplateNamesAndARNsFollowPseudoParameters(t *testing.T) {
 		fence.Arn != "arn:aws:lambda:eu-west-1:111122223333:function:sy-orders-FenceFunction" {
 		t.Errorf("fence function %s %s", fence.FunctionName, fence.Arn)
 	}
-	if got := app.StateMachine.Substitutions["FenceFunctionArn"]; got != fence.Arn {
+	if got := app.StateMachine.Substitutions["FenceFunctionArn"]; got != fence.Arn+":live" {
 		t.Errorf("FenceFunctionArn substitution %s", got)
 	}
 	table := app.Tables["ClusterTable"]
@@ -330,4 +352,28 @@ func statementFor(t *testing.T, stmts []Statement, action string) Statement {
 		t.Fatalf("%d statements name %s, want 1: %+v", len(found), action, stmts)
 	}
 	return found[0]
+}
+
+// WarmCriticalPath gives each function on the critical path (up to the
+// reroute that lets clients write again) that much provisioned concurrency
+// on its alias, and no other function any; 0, the default, gives none.
+func TestRealTemplateWarmCriticalPath(t *testing.T) {
+	critical := map[string]bool{"IntakeFunction": true, "LeaseFunction": true, "AssessFunction": true,
+		"FenceFunction": true, "PromoteFunction": true, "RerouteFunction": true}
+	for _, warm := range []int{0, 1, 3} {
+		app := loadReal(t, with(scenarios()[0].params, "WarmCriticalPath", itoa(warm)))
+		for id, fn := range app.Functions {
+			want := 0
+			if critical[id] {
+				want = warm
+			}
+			if fn.ProvisionedConcurrency != want {
+				t.Errorf("WarmCriticalPath %d: %s has provisioned concurrency %d, want %d", warm, id, fn.ProvisionedConcurrency, want)
+			}
+		}
+	}
+	if _, err := Load(realTemplate, with(scenarios()[0].params, "WarmCriticalPath", "11")); err == nil ||
+		!strings.Contains(err.Error(), "WarmCriticalPath") {
+		t.Errorf("WarmCriticalPath 11: err = %v, want the parameter named", err)
+	}
 }

@@ -44,7 +44,9 @@ func Validate(templatePath string, params map[string]string) []error {
 //     state change event, and none matches its return to OK;
 //   - each alarm's Period is one CloudWatch accepts (10, 20, 30 or a
 //     multiple of 60), within the evaluation range limits, with
-//     DatapointsToAlarm ≤ EvaluationPeriods.
+//     DatapointsToAlarm ≤ EvaluationPeriods;
+//   - each dashboard body is JSON with widgets, and its alarm widgets show
+//     alarms of the template.
 func (a *App) Check() []error {
 	var errs []error
 	if a.StateMachine == nil {
@@ -55,6 +57,7 @@ func (a *App) Check() []error {
 	}
 	errs = append(errs, a.checkFunctions()...)
 	errs = append(errs, a.checkAlarms()...)
+	errs = append(errs, a.checkDashboards()...)
 	errs = append(errs, a.checkConfig()...)
 	return errs
 }
@@ -237,23 +240,34 @@ func (a *App) checkConfig() []error {
 	if !contains(tables, cfg.Table) {
 		errs = append(errs, fmt.Errorf("%s: table %q is not a table of the template (%s)", cluster.EnvConfig, cfg.Table, strings.Join(tables, ", ")))
 	}
-	var alarm *Alarm
 	var names []string
 	for _, id := range sortedKeys(a.Alarms) {
 		names = append(names, a.Alarms[id].AlarmName)
-		if a.Alarms[id].AlarmName == cfg.Detection.AlarmName {
-			alarm = a.Alarms[id]
+	}
+	fields := []string{"detection.alarmName", "detection.reachabilityAlarmName"}
+	for i, name := range cfg.Detection.Alarms() {
+		alarm := a.alarmNamed(name)
+		if alarm == nil {
+			errs = append(errs, fmt.Errorf("%s: %s %q is not an alarm of the template (%s)",
+				cluster.EnvConfig, fields[i], name, strings.Join(names, ", ")))
+			continue
+		}
+		if alarm.Namespace != cfg.Detection.Namespace {
+			errs = append(errs, fmt.Errorf("%s: detection.namespace %q differs from alarm %s's Namespace %q",
+				cluster.EnvConfig, cfg.Detection.Namespace, alarm.LogicalID, alarm.Namespace))
+		}
+		errs = append(errs, a.checkAlarmRule(alarm)...)
+	}
+	return errs
+}
+
+func (a *App) alarmNamed(name string) *Alarm {
+	for _, id := range sortedKeys(a.Alarms) {
+		if a.Alarms[id].AlarmName == name {
+			return a.Alarms[id]
 		}
 	}
-	if alarm == nil {
-		return append(errs, fmt.Errorf("%s: detection.alarmName %q is not an alarm of the template (%s)",
-			cluster.EnvConfig, cfg.Detection.AlarmName, strings.Join(names, ", ")))
-	}
-	if alarm.Namespace != cfg.Detection.Namespace {
-		errs = append(errs, fmt.Errorf("%s: detection.namespace %q differs from alarm %s's Namespace %q",
-			cluster.EnvConfig, cfg.Detection.Namespace, alarm.LogicalID, alarm.Namespace))
-	}
-	return append(errs, a.checkAlarmRule(alarm)...)
+	return nil
 }
 
 // sharedConfig returns the SWITCHYARD_CONFIG every function carries, or
