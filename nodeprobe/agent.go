@@ -30,7 +30,7 @@ func newAgent(s probe.Settings, cfg probe.Config, awsCfg aws.Config, p *probe.Pr
 	if err != nil {
 		return nil, err
 	}
-	ctl := agent.PGCtl{BinDir: s.PGBinDir, Data: s.PGData, LogFile: s.PGLog}
+	ctl := agent.PGCtl{BinDir: s.PGBinDir, Data: s.PGData, LogFile: s.PGLog, RejoinDSN: s.RejoinDSN, Node: cfg.Node}
 	if s.RunAs != "" {
 		ctl.RunAs = []string{"runuser", "-u", s.RunAs, "--"}
 	}

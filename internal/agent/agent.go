@@ -91,7 +91,10 @@ type Snapshot struct {
 	// FastPathTriggers counts the failovers this standby's detector
 	// started.
 	FastPathTriggers int
-	Loops            int64
+	// Rejoins counts the times the agent rewound this former primary and
+	// started it as a standby of the recorded primary.
+	Rejoins int
+	Loops   int64
 }
 
 // Agent runs one node's PostgreSQL as the cluster record says.
@@ -106,6 +109,7 @@ type Agent struct {
 	lastStart     time.Time
 	renewFailing  bool
 	detachedFrom  string // the failover whose revocation this standby detached for
+	rejoinRetryAt time.Time
 	// watchdog is what the agent knows of its watchdog: a restarted agent
 	// does not know whether its predecessor left it armed.
 	watchdog watchdogState
@@ -289,6 +293,11 @@ func (a *Agent) follow(ctx context.Context, obs observation, why string) {
 	case obs.running:
 		a.disarm()
 		if r := fencedReason(a.deps.Controller.DataDir()); r != "" {
+			if _, _, ok := a.mayRejoin(a.now()); ok {
+				// Started by hand read-only: stop it; the next loop rejoins.
+				a.selfFence(ctx, "stopping the fenced, read-only former primary to rejoin it")
+				return
+			}
 			a.setState(StateStandby, "read-only, fenced earlier ("+r+"); needs rejoin (pg_rewind) to follow the primary")
 			return
 		}
@@ -297,6 +306,10 @@ func (a *Agent) follow(ctx context.Context, obs observation, why string) {
 		a.disarm()
 		dir := a.deps.Controller.DataDir()
 		if r := fencedReason(dir); r != "" {
+			if rec, rj, ok := a.mayRejoin(a.now()); ok {
+				a.rejoin(ctx, rec, rj)
+				return
+			}
 			a.setState(StateStopped, "fenced: "+r+"; needs rejoin (pg_rewind) before it can run again")
 			return
 		}
@@ -349,68 +362,6 @@ func (a *Agent) lead(ctx context.Context, now time.Time, obs observation, rec st
 	a.setState(StatePrimary, fmt.Sprintf("recorded primary at epoch %d, lease until %s", rec.Epoch, a.leaseExpires.Format(time.RFC3339Nano)))
 	if obs.conn != nil && obs.status != nil {
 		a.manageSync(ctx, now, obs.conn, *obs.status, rec)
-	}
-}
-
-// promoteGranted finishes a handover on the node the record names primary
-// while it is still in recovery: the failover that granted the role
-// (store.GrantPrimary, which succeeds only once the old primary is fenced
-// and, under synchronous replication, this node eligible) promotes it
-// next, but an execution stopped or timed out between the grant and
-// pg_promote never would. The grant is the authority, so the agent
-// promotes as the failover's Promote step would; both doing it is
-// harmless. A fenced data directory (a former primary that stopped itself)
-// is never promoted by the agent: it may hold writes the cluster lost.
-func (a *Agent) promoteGranted(ctx context.Context, obs observation, rec store.Record) {
-	l := rec.PrimaryLease
-	switch {
-	case !l.HandoverPending() || l.Node != a.cfg.Node:
-		a.setState(StateStandby, "recorded primary, still in recovery: waiting for the failover to promote it")
-		return
-	case fencedReason(a.deps.Controller.DataDir()) != "":
-		a.setState(StateStandby, "recorded primary but fenced earlier; needs an operator")
-		return
-	case obs.conn == nil || obs.status == nil || !obs.status.InRecovery:
-		a.setState(StateStandby, "recorded primary, status unknown: waiting")
-		return
-	}
-	a.log.Warn("promoting: the cluster record grants this node the primary role", "grantedBy", l.GrantedBy, "from", l.GrantedFrom, "epoch", l.Term)
-	pctx, cancel := context.WithTimeout(ctx, a.cfg.Cluster.LeaseDuration())
-	defer cancel()
-	if err := pgnode.Promote(pctx, obs.conn, int(a.cfg.Cluster.LeaseDuration()/time.Second)); err != nil && !errors.Is(err, pgnode.ErrNotInRecovery) {
-		a.log.Error("promotion granted by the record failed", "error", err)
-		a.setState(StateStandby, "promotion granted by the record failed: "+err.Error())
-		return
-	}
-	a.update(func(s *Snapshot) { s.Promotions++ })
-	a.setState(StateUnknown, "promoted: the record granted the primary role (handover by "+l.GrantedBy+")")
-}
-
-// detachIfRevoked: on a standby, once a failover has revoked the primary's
-// lease, stop streaming from that primary for good (until the record
-// changes) and say so in the record. The failover's lease-based fence waits
-// for this, so that failsafe cannot keep the old primary writable.
-func (a *Agent) detachIfRevoked(ctx context.Context, now time.Time, obs observation, rec store.Record) {
-	l := rec.PrimaryLease
-	if l == nil || !l.Revoked() || l.DetachedBy == a.cfg.Node || obs.conn == nil || obs.status == nil || !obs.status.InRecovery {
-		return
-	}
-	if a.detachedFrom != l.RevokedBy {
-		if err := pgnode.DetachFromPrimary(ctx, obs.conn); err != nil {
-			a.log.Error("detaching from the revoked primary failed", "error", err)
-			return
-		}
-		a.detachedFrom = l.RevokedBy
-		a.log.Warn("detached from the primary whose lease was revoked", "primary", rec.Primary, "failover", l.RevokedBy)
-		return // recorded once the WAL receiver is seen gone
-	}
-	if obs.status.WALReceiver != nil {
-		return
-	}
-	wctx, cancel := context.WithTimeout(ctx, a.cfg.CheckTimeout)
-	defer cancel()
-	if _, err := a.deps.Store.RecordDetached(wctx, a.cfg.Cluster.Name, a.cfg.Node, now); err != nil {
-		a.log.Error("recording the detachment failed", "error", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,15 +83,42 @@ type PGCtl struct {
 	// RunAs wraps the command (e.g. ["runuser", "-u", "postgres", "--"])
 	// when the agent does not run as the PostgreSQL owner.
 	RunAs []string
+	// RejoinDSN is the conninfo, without host and port, that a rejoin's
+	// pg_rewind reads the new primary with and that becomes the rejoined
+	// standby's primary_conninfo (pg_rewind --write-recovery-conf): a role
+	// with REPLICATION and pg_rewind's function grants (docs/operations.md).
+	RejoinDSN string
+	// Node is this node's name: the standby's application_name, which
+	// synchronous_standby_names on the primary names.
+	Node string
 }
+
+// Tool returns a program of BinDir run as the PostgreSQL owner
+// (agent.Rejoiner).
+func (p PGCtl) Tool(ctx context.Context, name string, args ...string) *exec.Cmd {
+	argv := append(append([]string{}, p.RunAs...), filepath.Join(p.BinDir, name))
+	argv = append(argv, args...)
+	return exec.CommandContext(ctx, argv[0], argv[1:]...)
+}
+
+// SourceDSN is RejoinDSN at addr (host:port), as this node.
+func (p PGCtl) SourceDSN(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		host, port = addr, "5432"
+	}
+	return fmt.Sprintf("host=%s port=%s %s application_name=%s", host, port, p.RejoinDSN, p.Node)
+}
+
+// Follow has nothing to add: pg_rewind --write-recovery-conf wrote
+// standby.signal and primary_conninfo from SourceDSN.
+func (p PGCtl) Follow(string) error { return nil }
 
 // DataDir is the data directory.
 func (p PGCtl) DataDir() string { return p.Data }
 
 func (p PGCtl) cmd(ctx context.Context, args ...string) *exec.Cmd {
-	argv := append(append([]string{}, p.RunAs...), filepath.Join(p.BinDir, "pg_ctl"))
-	argv = append(argv, args...)
-	return exec.CommandContext(ctx, argv[0], argv[1:]...)
+	return p.Tool(ctx, "pg_ctl", args...)
 }
 
 // Running asks pg_ctl status (exit 0: running).

@@ -28,6 +28,9 @@ type Config struct {
 	Lease PrimaryLease `json:"lease"`
 	// Replication is the pair's replication mode and synchronous policy.
 	Replication Replication `json:"replication"`
+	// Rejoin is what a former primary's agent does once another node is
+	// the recorded primary (rejoin.go).
+	Rejoin Rejoin `json:"rejoin,omitempty"`
 	// Table is the DynamoDB table holding the cluster record.
 	Table string `json:"table"`
 }

@@ -23,6 +23,7 @@ func (s *Stack) clusterConfig() (*cluster.Config, error) {
 		Fence:       cluster.Fence{Mode: cluster.FenceStop, StopTimeoutSeconds: 60},
 		Promotion:   cluster.Promotion{MaxLagBytes: s.Options.MaxLagBytes},
 		Replication: cluster.Replication{Mode: replicationMode(s.Options.Async), SyncPolicy: s.Options.SyncPolicy},
+		Rejoin:      cluster.Rejoin{Disabled: !s.Options.Rejoin},
 		Database:    cluster.Database{Name: DatabaseName, SecretID: SecretName, SSLMode: "disable", ConnectTimeoutSeconds: 2},
 	}
 	if len(t.Addresses) > 0 {

@@ -303,5 +303,36 @@ func (s *Stack) instanceStateChanged(instanceID, state string) {
 				}
 			}
 		}()
+	case "running":
+		// Powered on again (StartInstances): the node answers on the
+		// network; nothing runs on it until its agent starts (Boot).
+		n.mu.Lock()
+		was := n.powerFailed
+		n.powerFailed = false
+		n.mu.Unlock()
+		if was {
+			n.FunctionLink.Heal()
+			n.ProbeLink.Heal()
+		}
 	}
+}
+
+// Boot is what systemd does when node's instance has started again: its
+// agent and probe start (the agent decides what becomes of PostgreSQL).
+func (s *Stack) Boot(name string) error {
+	n, ok := s.Nodes[name]
+	if !ok {
+		return fmt.Errorf("no node %q", name)
+	}
+	n.mu.Lock()
+	down := n.powerFailed
+	n.mu.Unlock()
+	if down {
+		return fmt.Errorf("node %s: its instance is not running (StartInstances first)", name)
+	}
+	n.StopProbe()
+	if err := s.startProbe(n); err != nil {
+		return err
+	}
+	return s.RestartAgent(name)
 }

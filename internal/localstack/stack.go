@@ -54,6 +54,10 @@ type Options struct {
 	// FastPath lets the standby's agent start the failover itself when it
 	// sees the primary lost (default off: most tests trigger by hand).
 	FastPath bool
+	// Rejoin lets a former primary's agent rejoin it as a standby by itself
+	// (the product's default; off here because most tests look at the
+	// fenced former primary).
+	Rejoin bool
 	// ProbeInterval is the node probes' check interval (default 1 s).
 	ProbeInterval time.Duration
 	// StateMachineSleep replaces real time in the state machine's Wait

@@ -366,3 +366,23 @@ func (c Controller) StopImmediate(ctx context.Context) error { return c.Node.Sto
 
 // DataDir is the node's PGDATA.
 func (c Controller) DataDir() string { return c.Node.DataDir }
+
+// Tool returns a PostgreSQL program run as the servers' account
+// (agent.Rejoiner).
+func (c Controller) Tool(ctx context.Context, name string, args ...string) *exec.Cmd {
+	return c.Node.Command(ctx, name, args...)
+}
+
+// SourceDSN reaches the server at addr (host:port) as the harness's
+// superuser, as pg_rewind's source.
+func (c Controller) SourceDSN(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		host, port = addr, "5432"
+	}
+	return fmt.Sprintf("host=%s port=%s dbname=postgres user=%s sslmode=disable connect_timeout=5 application_name=%s",
+		quoteConnValue(host), quoteConnValue(port), Superuser, quoteConnValue(c.Node.Name))
+}
+
+// Follow makes the stopped node a standby of the server at addr.
+func (c Controller) Follow(addr string) error { return c.Node.ConfigureStandby(addr) }

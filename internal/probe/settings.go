@@ -53,6 +53,7 @@ type Settings struct {
 	PGLog       string
 	AdminDSN    string
 	RunAs       string
+	RejoinDSN   string
 	Watchdog    string
 	// StateMachineARN is the failover state machine the standby's fast
 	// path starts; empty turns the fast path off (the alarm remains).
@@ -81,6 +82,7 @@ func DefaultSettings() Settings {
 		IMDSTimeout:      2 * time.Second,
 		LogLevel:         "info",
 		PGBinDir:         "/usr/lib/postgresql/15/bin",
+		RejoinDSN:        "user=postgres dbname=postgres",
 		Watchdog:         "/dev/watchdog",
 	}
 }
@@ -124,6 +126,7 @@ func (s *Settings) BindFlags(fs *pflag.FlagSet) {
 	str(&s.PGBinDir, "pg-bindir", "directory of pg_ctl")
 	str(&s.PGLog, "pg-log", "server log file for pg_ctl start (empty: PostgreSQL's own logging settings)")
 	str(&s.AdminDSN, "admin-dsn", "superuser connection to the local PostgreSQL for synchronous replication settings (default: --dsn)")
+	str(&s.RejoinDSN, "rejoin-dsn", "conninfo without host and port with which a former primary's pg_rewind reads the new primary, and which becomes its primary_conninfo: a role with REPLICATION and pg_rewind's function grants (password in ~/.pgpass)")
 	str(&s.RunAs, "run-as", "run pg_ctl as this OS user (through runuser) when the agent is not the data directory's owner")
 	str(&s.Watchdog, "watchdog", "watchdog device armed while this node is the writable primary (softdog: /dev/watchdog); \"none\" runs without one (then fence with a hard stop; see docs/safety.md)")
 	str(&s.StateMachineARN, "state-machine-arn", "the failover state machine (the stack output StateMachineArn): as a standby, the agent starts it the moment it sees the primary lost (the fast path); empty leaves detection to the heartbeat alarm")

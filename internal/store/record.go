@@ -33,6 +33,9 @@ const (
 const (
 	ActionFailover   = "failover"
 	ActionSwitchover = "switchover"
+	// ActionRejoin: a former primary's agent rewound it and made it a
+	// standby of the recorded primary (Store.RecordRejoin).
+	ActionRejoin = "rejoin"
 )
 
 // Outcomes recorded in the history. Callers may record others; these are

@@ -1,0 +1,116 @@
+package agent_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/dataplane"
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// A former primary that diverged (it committed locally while its standby
+// was cut off, asynchronous replication) rejoins by itself once a failover
+// has made node2 primary and committed: its agent keeps the WAL the rewind
+// discards, rewinds it with pg_rewind against node2, starts it as node2's
+// streaming standby and says so in the history. The write node2 never had
+// is gone from node1 and kept in the saved WAL; node2's writes reach node1.
+func TestFormerPrimaryRejoinsAfterDiverging(t *testing.T) {
+	t.Parallel()
+	tc := startCluster(t, clusterOptions{async: true})
+	tc.steady()
+	ctx := context.Background()
+	conn1 := tc.connect("node1")
+	if _, err := conn1.Exec(ctx, "CREATE TABLE rejoin_probe (id int primary key, at text)"); err != nil {
+		t.Fatal(err)
+	}
+	conn2 := tc.connect("node2")
+	tc.waitFor("the table on node2", 10*time.Second, func() bool {
+		var n int
+		return conn2.QueryRow(ctx, "SELECT count(*) FROM pg_class WHERE relname = 'rejoin_probe'").Scan(&n) == nil && n == 1
+	})
+	tc.replication.Cut(dataplane.Refuse)
+	if _, err := conn1.Exec(ctx, "INSERT INTO rejoin_probe VALUES (1, 'node1 only'); SELECT pg_switch_wal()"); err != nil {
+		t.Fatal(err)
+	}
+
+	// A failover, step by step as the state machine takes it.
+	lock, err := tc.records.AcquireLock(ctx, tc.cfg.Name, "exec-1", time.Minute, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.records.RevokePrimaryLease(ctx, tc.cfg.Name, "exec-1", lock.Epoch, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	tc.waitFor("node1's agent to fence its PostgreSQL", 10*time.Second, func() bool { return !tc.pair.Primary.Running() })
+	if _, err := tc.records.MarkHardFenced(ctx, tc.cfg.Name, "exec-1", lock.Epoch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.records.GrantPrimary(ctx, tc.cfg.Name, store.Grant{Holder: "exec-1", Epoch: lock.Epoch, NewPrimary: "node2",
+		Now: time.Now(), Duration: tc.cfg.LeaseDuration(), ClockMargin: tc.cfg.ClockMargin()}); err != nil {
+		t.Fatal(err)
+	}
+	tc.waitFor("node2 promoted", 15*time.Second, func() bool {
+		var in bool
+		return conn2.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&in) == nil && !in
+	})
+	if tc.agent("node1").Snapshot().Rejoins != 0 {
+		t.Fatal("node1 rejoined while the failover still held the lock")
+	}
+	if _, err := tc.records.Commit(ctx, tc.cfg.Name, "exec-1", "node2", store.HistoryEntry{Action: store.ActionFailover,
+		From: "node1", Outcome: store.OutcomeSucceeded, StartedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn2.Exec(ctx, "INSERT INTO rejoin_probe VALUES (2, 'node2 after the failover')"); err != nil {
+		t.Fatal(err)
+	}
+
+	tc.waitFor("node1's agent to rejoin it", 60*time.Second, func() bool { return tc.agent("node1").Snapshot().Rejoins == 1 })
+	conn1b := tc.connect("node1")
+	tc.waitFor("node2's write on node1, streamed", 20*time.Second, func() bool {
+		var n int
+		return conn1b.QueryRow(ctx, "SELECT count(*) FROM rejoin_probe WHERE id = 2").Scan(&n) == nil && n == 1
+	})
+	var inRecovery bool
+	var diverged, receiver int
+	if err := conn1b.QueryRow(ctx, `SELECT pg_is_in_recovery(), (SELECT count(*) FROM rejoin_probe WHERE id = 1),
+		(SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming')`).Scan(&inRecovery, &diverged, &receiver); err != nil {
+		t.Fatal(err)
+	}
+	if !inRecovery || diverged != 0 || receiver != 1 {
+		t.Errorf("node1 after the rejoin: in recovery %t, diverged row present %d, streaming receivers %d; want a streaming standby without it", inRecovery, diverged, receiver)
+	}
+	if _, err := os.Stat(filepath.Join(tc.pair.Primary.DataDir, "switchyard.fenced")); err == nil {
+		t.Error("the fence marker is still there after the rejoin")
+	}
+
+	rec, err := tc.records.Get(ctx, tc.cfg.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := rec.History[len(rec.History)-1]
+	if last.Action != store.ActionRejoin || last.From != "node1" || last.To != "node2" || last.Outcome != store.OutcomeSucceeded ||
+		!strings.Contains(last.Reason, "diverged at") || !strings.Contains(last.Reason, "kept in ") {
+		t.Fatalf("last history entry %+v, want node1's rejoin with where the WAL was kept", last)
+	}
+	keep := last.Reason[strings.Index(last.Reason, "kept in ")+len("kept in "):]
+	segs, err := filepath.Glob(filepath.Join(keep, "0000000*"))
+	if err != nil || len(segs) == 0 {
+		t.Fatalf("kept WAL in %s: %v %v", keep, segs, err)
+	}
+	// The discarded commit is in the kept WAL: its row text is in a segment.
+	found := false
+	for _, s := range segs {
+		b, err := os.ReadFile(s)
+		if err == nil && strings.Contains(string(b), "node1 only") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the diverged write is in none of the %d kept segments", len(segs))
+	}
+	t.Logf("history: %s", last.Reason)
+}
