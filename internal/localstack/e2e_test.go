@@ -161,6 +161,7 @@ func assertCallsAllowed(t *testing.T, s *localstack.Stack) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	audit := app.NewAudit()
 	for _, call := range s.Server.Calls() {
 		// Invariant 7: monitoring never mutates. The probes only publish
 		// metrics; Assess only reads.
@@ -170,12 +171,17 @@ func assertCallsAllowed(t *testing.T, s *localstack.Stack) {
 		if call.AccessKeyID == "AssessFunction" && !readOnly(call.Operation) {
 			t.Errorf("Assess called %s, which changes something", call.Operation)
 		}
-		if _, isFunction := app.Functions[call.AccessKeyID]; !isFunction {
+		principal := call.AccessKeyID
+		if strings.HasPrefix(principal, "agent-") || strings.HasPrefix(principal, "probe-") {
+			principal = "NodeAgentPolicy"
+		} else if _, isFunction := app.Functions[principal]; !isFunction {
 			continue
 		}
-		action := samtemplate.IAMAction(call.Service, call.Operation)
-		if !app.Allows(call.AccessKeyID, action) {
-			t.Errorf("%s called %s, which its IAM policy in template.yaml does not allow", call.AccessKeyID, action)
+		// Actions, resource ARNs and condition keys, as IAM would.
+		req := samtemplate.Request{Principal: principal, Action: samtemplate.IAMAction(call.Service, call.Operation),
+			Resources: call.ARNs, Context: call.Context}
+		if err := audit.Check(req); err != nil {
+			t.Errorf("%s: %v", call.AccessKeyID, err)
 		}
 	}
 }

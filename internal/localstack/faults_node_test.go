@@ -276,6 +276,7 @@ func TestFaultPrimaryCutOffFromStandby(t *testing.T) {
 				t.Errorf("%d acknowledged writes lost", *lost)
 			}
 			sum, _ := executionsSoFar(s)
+			assertCallsAllowed(t, s) // the reachability alarm's re-arm included
 			reportFault(t, m, faultRow{Case: "primary cut off from its standby only (" + name + ")",
 				Expected: map[bool]string{false: "commits wait, then degrade (standby ineligible); no failover", true: "writes go on; no failover"}[async] + " (a reachability alarm is assessed as not needed)",
 				Observed: fmt.Sprintf("%d writes in 25 s after the cut, longest outage %s, standby eligible %t; %s", after, outage.Round(10*time.Millisecond), eligible, sum),

@@ -45,6 +45,17 @@ func (s *Stack) TemplateParams() map[string]string {
 			return "sg-00000000000000000"
 		}(),
 	}
+	// The resources IAM authorizes against: the secret's ARN, the Elastic
+	// IP and hosted zone of the local topology.
+	if arn, ok := s.Secrets.ARN(SecretName); ok {
+		p["DatabaseSecretArn"] = arn
+	}
+	if eip := s.Config.Routing.ElasticIP; eip != nil {
+		p["ElasticIpAllocationId"] = eip.AllocationID
+	}
+	if dns := s.Config.Routing.DNS; len(dns) > 0 {
+		p["HostedZoneId"], p["RecordName"] = dns[0].HostedZoneID, dns[0].Name
+	}
 	for k, v := range s.Options.TemplateParams {
 		p[k] = v
 	}

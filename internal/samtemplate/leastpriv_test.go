@@ -55,6 +55,8 @@ var exercisedElsewhere = map[string]string{
 	"CleanupFunction statement 0: dynamodb:GetItem on arn:aws:dynamodb:us-east-1:123456789012:table/switchyard-demo":                               "an execution that ends FAILED, TIMED_OUT or ABORTED (localstack TestInterruptedFailoverConverges)",
 	"CleanupFunction statement 0: dynamodb:PutItem on arn:aws:dynamodb:us-east-1:123456789012:table/switchyard-demo":                               "an execution that ends holding the lock (localstack TestInterruptedFailoverConverges)",
 	"CleanupFunction statement 1: cloudwatch:SetAlarmState on arn:aws:cloudwatch:us-east-1:123456789012:alarm:switchyard-demo-primary-heartbeat":   "an alarm-triggered execution that ends FAILED, TIMED_OUT or ABORTED",
+	"RearmFunction statement 0: cloudwatch:SetAlarmState on arn:aws:cloudwatch:us-east-1:123456789012:alarm:switchyard-demo-primary-unreachable":   "a reachability-alarm run that ends without a failover (localstack TestFaultPrimaryCutOffFromStandby)",
+	"CleanupFunction statement 1: cloudwatch:SetAlarmState on arn:aws:cloudwatch:us-east-1:123456789012:alarm:switchyard-demo-primary-unreachable": "a reachability-alarm execution that ends FAILED, TIMED_OUT or ABORTED",
 	"CleanupFunction statement 2: states:StartExecution on arn:aws:states:us-east-1:123456789012:stateMachine:switchyard-demo-failover":            "an execution stopped after the grant (localstack TestInterruptedFailoverConverges)",
 }
 
