@@ -242,6 +242,8 @@ func (a *Agent) Tick(ctx context.Context) {
 	case rec.Primary != a.cfg.Node:
 		a.detachIfRevoked(ctx, now, obs, rec)
 		a.follow(ctx, obs, fmt.Sprintf("the cluster record names %s primary at epoch %d", rec.Primary, rec.Epoch))
+	case lease != nil && lease.Node == a.cfg.Node && lease.Revoked() && lease.Planned:
+		a.demote(ctx, obs, rec)
 	case lease != nil && lease.Node == a.cfg.Node && lease.Revoked():
 		a.follow(ctx, obs, fmt.Sprintf("failover %s revoked this node's primary lease", lease.RevokedBy))
 	default:

@@ -138,6 +138,19 @@ func (p PGCtl) Start(ctx context.Context) error {
 	return nil
 }
 
+// StopFast runs pg_ctl stop -m fast -w (agent.GracefulStopper).
+func (p PGCtl) StopFast(ctx context.Context) error {
+	out, err := p.cmd(ctx, "stop", "-m", "fast", "-w", "-D", p.Data).CombinedOutput()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && !p.Running() {
+		return nil // not running: nothing to stop
+	}
+	if err != nil {
+		return fmt.Errorf("pg_ctl stop -m fast: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
 // StopImmediate runs pg_ctl stop -m immediate -w.
 func (p PGCtl) StopImmediate(ctx context.Context) error {
 	out, err := p.cmd(ctx, "stop", "-m", "immediate", "-w", "-D", p.Data).CombinedOutput()

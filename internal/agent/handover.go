@@ -52,6 +52,12 @@ func (a *Agent) detachIfRevoked(ctx context.Context, now time.Time, obs observat
 	if l == nil || !l.Revoked() || l.DetachedBy == a.cfg.Node || obs.conn == nil || obs.status == nil || !obs.status.InRecovery {
 		return
 	}
+	if l.Planned && now.Before(l.Expires) {
+		// A switchover: keep streaming while the old primary stops cleanly
+		// and sends its last WAL; detach only if it has not by the lease's
+		// expiry, when the switchover falls back to a failover's fence.
+		return
+	}
 	if a.detachedFrom != l.RevokedBy {
 		if err := pgnode.DetachFromPrimary(ctx, obs.conn); err != nil {
 			a.log.Error("detaching from the revoked primary failed", "error", err)

@@ -8,6 +8,7 @@ import "github.com/spf13/cobra"
 // newDemoCommand.
 var commands = []func(*app) *cobra.Command{
 	newFailoverCommand,
+	newSwitchoverCommand,
 	newStatusCommand,
 	newHistoryCommand,
 	newValidateCommand,

@@ -50,6 +50,7 @@ func NewFailoverRequest(cluster, target string, force bool, reason string) (Manu
 }
 
 type failoverFlags struct {
+	action          string // failover.ActionFailover ("" too) or failover.ActionSwitchover
 	stateMachineARN string
 	cluster         string
 	target          string
@@ -109,7 +110,7 @@ func (a *app) runFailover(ctx context.Context, f failoverFlags) error {
 		return fmt.Errorf("encoding the request: %w", err)
 	}
 	if f.name == "" {
-		f.name = defaultExecutionName(req.Cluster, a.now())
+		f.name = defaultExecutionName(req.Action, req.Cluster, a.now())
 	}
 	res := failoverResult{StateMachineARN: f.stateMachineARN, Name: f.name, Request: req}
 	if f.dryRun {
@@ -161,7 +162,7 @@ func (a *app) runFailover(ctx context.Context, f failoverFlags) error {
 // it was requested. A name makes StartExecution idempotent: an SDK retry, or
 // the same request repeated within the second, returns the running
 // execution instead of starting a second one.
-func defaultExecutionName(cluster string, now time.Time) string {
+func defaultExecutionName(action, cluster string, now time.Time) string {
 	safe := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
 			return r
@@ -169,10 +170,10 @@ func defaultExecutionName(cluster string, now time.Time) string {
 		return '_'
 	}, cluster)
 	stamp := now.UTC().Format("20060102T150405Z")
-	if room := 80 - len("failover--") - len(stamp); len(safe) > room {
+	if room := 80 - len(action) - 2 - len(stamp); len(safe) > room {
 		safe = safe[:room]
 	}
-	return "failover-" + safe + "-" + stamp
+	return action + "-" + safe + "-" + stamp
 }
 
 // check validates the flags and builds the request; it returns the region
@@ -192,6 +193,9 @@ func (f failoverFlags) check(a *app) (ManualRequest, string, error) {
 		return ManualRequest{}, "", usageErrorf("--force needs --reason: a forced failover is recorded for audit")
 	}
 	req, err := NewFailoverRequest(f.cluster, f.target, f.force, f.reason)
+	if f.action == failover.ActionSwitchover {
+		req, err = NewSwitchoverRequest(f.cluster, f.target, f.reason)
+	}
 	if err != nil {
 		return ManualRequest{}, "", &UsageError{Err: err}
 	}

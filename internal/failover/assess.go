@@ -92,6 +92,9 @@ func (h *AssessStep) Handle(ctx context.Context, s State) (Assessment, error) {
 	obs.LSNKnown, obs.LastPrimaryLSN, obs.LSNAge = beats.lsnKnown, beats.lsn, beats.lsnAge
 
 	v := decide.Decide(obs)
+	if s.Request.Action == ActionSwitchover {
+		v = decide.Switchover(obs)
+	}
 	v.Evidence = append(v.Evidence, notes...)
 	for _, w := range where {
 		v.Evidence = append(v.Evidence, "clients: "+w.String())

@@ -47,6 +47,13 @@ func (h *FenceStep) Handle(ctx context.Context, s State) (*StepResult, error) {
 	if !ok {
 		return nil, &StepFailed{Step: "fence", Err: fmt.Errorf("node %q is not in the cluster config", s.Assessment.NewPrimary)}
 	}
+	if s.Request.Action == ActionSwitchover {
+		res, done, err := h.demote(ctx, s, old)
+		if err != nil || done {
+			return res, err
+		}
+		log.Warn("switchover: the old primary did not confirm a clean stop in time; fencing it as a failover does", "node", old.Name)
+	}
 	rec, err := h.Store.RevokePrimaryLease(ctx, h.Config.Name, s.Execution, s.Lease.Epoch, h.now())
 	if err != nil {
 		return nil, lockErr("fence: revoking the primary lease", err)

@@ -254,9 +254,11 @@ func (h *Intake) fromManual(m jsonObject) (Request, error) {
 	switch action {
 	case ActionFailover:
 	case ActionSwitchover:
-		return Request{}, inputErrorf("action %q is not supported yet; use %q", action, ActionFailover)
+		if force {
+			return Request{}, inputErrorf("a switchover cannot be forced: it needs a healthy primary and a caught-up standby; use %q with force to promote at a loss", ActionFailover)
+		}
 	default:
-		return Request{}, inputErrorf("action %q is not one of %q", action, ActionFailover)
+		return Request{}, inputErrorf("action %q is not one of %q, %q", action, ActionFailover, ActionSwitchover)
 	}
 	if clusterName != h.Config.Name {
 		return Request{}, inputErrorf("cluster %q is not the cluster this state machine serves (%q)", clusterName, h.Config.Name)

@@ -95,8 +95,11 @@ func checkRequest(t *testing.T, cfg *cluster.Config, req Request) {
 		t.Helper()
 		t.Fatalf("request %+v: "+format, append([]any{req}, args...)...)
 	}
-	if req.Action != ActionFailover {
-		bad("action %q, want %q", req.Action, ActionFailover)
+	if req.Action != ActionFailover && req.Action != ActionSwitchover {
+		bad("action %q, want %q or %q", req.Action, ActionFailover, ActionSwitchover)
+	}
+	if req.Action == ActionSwitchover && req.Force {
+		bad("a forced switchover was accepted")
 	}
 	if req.Cluster != cfg.Name {
 		bad("cluster %q, want %q", req.Cluster, cfg.Name)

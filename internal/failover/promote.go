@@ -35,6 +35,11 @@ func (h *PromoteStep) Handle(ctx context.Context, s State) (*StepResult, error) 
 	if !ok {
 		return nil, &StepFailed{Step: "promote", Err: fmt.Errorf("node %q is not in the cluster config", s.Assessment.NewPrimary)}
 	}
+	if s.Request.Action == ActionSwitchover {
+		if err := h.awaitFinalWAL(ctx, s, node); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := h.Store.GrantPrimary(ctx, h.Config.Name, store.Grant{Holder: s.Execution, Epoch: s.Lease.Epoch,
 		NewPrimary: node.Name, Now: h.now(), Duration: h.Config.LeaseDuration(), ClockMargin: h.Config.ClockMargin(),
 		DetachedHold:    h.Config.DetachedHold(),

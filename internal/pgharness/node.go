@@ -386,3 +386,6 @@ func (c Controller) SourceDSN(addr string) string {
 
 // Follow makes the stopped node a standby of the server at addr.
 func (c Controller) Follow(addr string) error { return c.Node.ConfigureStandby(addr) }
+
+// StopFast stops the server cleanly (agent.GracefulStopper).
+func (c Controller) StopFast(ctx context.Context) error { return c.Node.Stop(ctx, StopFast) }

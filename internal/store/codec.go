@@ -70,6 +70,13 @@ func marshal(r Record) item {
 		if l.GrantedBy != "" {
 			m["grantedBy"], m["grantedFrom"] = str(l.GrantedBy), str(l.GrantedFrom)
 		}
+		if l.Planned {
+			m["planned"] = &types.AttributeValueMemberBOOL{Value: true}
+		}
+		if !l.DemotedAt.IsZero() {
+			m["demotedAt"] = timeAttr(l.DemotedAt)
+			m["finalLsn"] = &types.AttributeValueMemberN{Value: strconv.FormatUint(l.FinalLSN, 10)}
+		}
 		it[attrPrimLease] = &types.AttributeValueMemberM{Value: m}
 	}
 	if st := r.Standby; st != nil {
@@ -150,7 +157,8 @@ func unmarshal(it item) (Record, error) {
 			LSN: ld.unsigned("lsn"), SyncStandby: ld.str("syncStandby"), RevokedBy: ld.str("revokedBy"),
 			RevokedAt: ld.time("revokedAt"), HardFenced: ld.boolean("hardFenced"),
 			DetachedBy: ld.str("detachedBy"), DetachedAt: ld.time("detachedAt"),
-			GrantedBy: ld.str("grantedBy"), GrantedFrom: ld.str("grantedFrom")}
+			GrantedBy: ld.str("grantedBy"), GrantedFrom: ld.str("grantedFrom"),
+			Planned: ld.boolean("planned"), DemotedAt: ld.time("demotedAt"), FinalLSN: ld.unsigned("finalLsn")}
 		if ld.err != nil {
 			d.err = ld.err
 		}

@@ -44,7 +44,19 @@ type PrimaryLease struct {
 	// Commit clears both; a lease bootstrapped by an agent has neither.
 	GrantedBy   string `json:"grantedBy,omitempty"`
 	GrantedFrom string `json:"grantedFrom,omitempty"`
+	// Planned says the revocation is a switchover's: the agent stops
+	// PostgreSQL cleanly (fast shutdown, every WAL record sent to the
+	// standby) instead of at once, and reports DemotedAt and FinalLSN, the
+	// position of its shutdown checkpoint, which the new primary must have
+	// received before it is promoted.
+	Planned   bool      `json:"planned,omitempty"`
+	DemotedAt time.Time `json:"demotedAt,omitzero"`
+	FinalLSN  uint64    `json:"finalLsn,omitempty"`
 }
+
+// Demoted reports whether the old primary's agent confirmed a clean stop
+// after a switchover's revocation: as good a fence as a forced stop.
+func (l *PrimaryLease) Demoted() bool { return l != nil && l.Planned && !l.DemotedAt.IsZero() }
 
 // HandoverPending reports whether a failover made Node the recorded primary
 // and has not committed it yet: the new primary may still need promoting,
@@ -173,6 +185,17 @@ func lockedBy(rec Record, cluster, holder string, epoch int64) error {
 // Revoking again is a no-op. The returned record carries the lease expiry
 // a promotion must wait for.
 func (s *Store) RevokePrimaryLease(ctx context.Context, cluster, holder string, epoch int64, now time.Time) (Record, error) {
+	return s.revoke(ctx, cluster, holder, epoch, now, false)
+}
+
+// RevokeForSwitchover revokes the primary lease as RevokePrimaryLease does,
+// in the same write marking it planned: the old primary's agent stops
+// PostgreSQL cleanly and records where its WAL ends (RecordDemoted).
+func (s *Store) RevokeForSwitchover(ctx context.Context, cluster, holder string, epoch int64, now time.Time) (Record, error) {
+	return s.revoke(ctx, cluster, holder, epoch, now, true)
+}
+
+func (s *Store) revoke(ctx context.Context, cluster, holder string, epoch int64, now time.Time, planned bool) (Record, error) {
 	return s.update(ctx, "revoking the primary lease", cluster, func(rec *Record) (bool, error) {
 		if err := lockedBy(*rec, cluster, holder, epoch); err != nil {
 			return false, err
@@ -186,8 +209,28 @@ func (s *Store) RevokePrimaryLease(ctx context.Context, cluster, holder string, 
 			c := *l
 			l = &c
 		}
-		l.RevokedBy, l.RevokedAt = holder, now.UTC()
+		l.RevokedBy, l.RevokedAt, l.Planned = holder, now.UTC(), planned
 		rec.PrimaryLease = l
+		return true, nil
+	})
+}
+
+// RecordDemoted records, for the old primary's agent, that node stopped
+// PostgreSQL cleanly after a switchover's revocation and that its WAL ends
+// at finalLSN. Only the recorded primary whose lease was revoked as
+// planned may write it; recording it again changes nothing.
+func (s *Store) RecordDemoted(ctx context.Context, cluster, node string, finalLSN uint64, at time.Time) (Record, error) {
+	return s.update(ctx, "recording the demotion", cluster, func(rec *Record) (bool, error) {
+		l := rec.PrimaryLease
+		if rec.Primary != node || l == nil || l.Node != node || !l.Revoked() || !l.Planned {
+			return false, fmt.Errorf("recording the demotion of %s in cluster %q: no switchover revoked its lease", node, cluster)
+		}
+		if l.Demoted() {
+			return false, nil
+		}
+		c := *l
+		c.DemotedAt, c.FinalLSN = at.UTC(), finalLSN
+		rec.PrimaryLease = &c
 		return true, nil
 	})
 }
@@ -272,7 +315,7 @@ func (s *Store) GrantPrimary(ctx context.Context, cluster string, g Grant) (Reco
 		if l == nil || l.Node != rec.Primary || l.RevokedBy != g.Holder {
 			return false, &ErrNotFenced{Cluster: cluster, Node: rec.Primary, Reason: "its primary lease was not revoked by this execution"}
 		}
-		if !l.HardFenced {
+		if !l.HardFenced && !l.Demoted() {
 			if g.Now.Before(l.Expires.Add(g.ClockMargin)) {
 				return false, &ErrNotFenced{Cluster: cluster, Node: rec.Primary, Until: l.Expires.Add(g.ClockMargin),
 					Reason: fmt.Sprintf("its primary lease expires at %s (plus %s clock margin) and no hard fence is confirmed",
