@@ -173,7 +173,7 @@ func (a *Agent) detectOnce(ctx context.Context, d *detector) {
 		return
 	}
 	name := incidentName(a.cfg.Cluster.Name, rec)
-	if name == d.triggered || !a.fastPathStarts() || !d.mayTrigger(rec.Primary, now) {
+	if name == d.triggered || !a.fastPathStarts() || !d.mayTrigger(rec.Primary, now) || a.handoverUnderway(ctx, rec) {
 		return
 	}
 	if err := a.reportLoss(ctx, name, reason, now); err != nil {
@@ -184,6 +184,20 @@ func (a *Agent) detectOnce(ctx context.Context, d *detector) {
 	d.noteTrigger(rec.Primary, now)
 	a.update(func(s *Snapshot) { s.FastPathTriggers++ })
 	a.log.Warn("fast path: primary lost, failover started", "primary", rec.Primary, "incident", name, "reason", reason)
+}
+
+// handoverUnderway re-reads the record before a trigger: the loop's copy
+// may be a second old, and a switchover (or a failover already running)
+// revokes the lease before the primary stops. An unreadable record does
+// not hold the trigger back.
+func (a *Agent) handoverUnderway(ctx context.Context, seen store.Record) bool {
+	rctx, cancel := context.WithTimeout(ctx, a.cfg.CheckTimeout)
+	defer cancel()
+	rec, err := a.deps.Store.Get(rctx, a.cfg.Cluster.Name)
+	if err != nil {
+		return false
+	}
+	return rec.Primary != seen.Primary || rec.PrimaryLease.Revoked()
 }
 
 // fastPathStarts reports whether this detector starts failovers itself;

@@ -19,15 +19,16 @@ func newDemoCommand(a *app) *cobra.Command {
 		Use:   "demo",
 		Short: "Run a real failover on the embedded local stack and print its timeline",
 		Long: `demo starts the local stack (AWS emulator, state machine interpreter, data plane),
-a PostgreSQL pair with synchronous replication, one node probe per node, and the
-heartbeat alarm, EventBridge rules and state machine from template.yaml. A client
-writes through the overlay IP while the primary fails (--fault crash: its
-PostgreSQL and agent are killed; --fault blackhole: its node goes silent). The
-standby's agent detects the loss and starts the failover (--path fast, the
-default; --path alarm leaves detection to the heartbeat alarm). The failover is
-printed as a timeline, then the time to recovery, the acknowledged writes, how
-many of them the new primary is missing (must be 0) and how long both nodes
-were writable (must be 0).
+a PostgreSQL pair with synchronous replication, one node agent per node, and the
+alarms, EventBridge rules and state machine from template.yaml. A client writes
+through the overlay IP while the primary fails (--fault crash: its PostgreSQL and
+agent are killed; --fault blackhole: its node goes silent) or hands over on purpose
+(--fault switchover: a planned switchover to node2). The standby's agent detects a
+loss and starts the failover (--path fast, the default; --path alarm leaves
+detection to the CloudWatch alarms). The run is printed as a timeline, then the
+time to recovery (for a switchover: the write-unavailable window), the
+acknowledged writes, how many of them the new primary is missing (must be 0) and
+how long both nodes were writable (must be 0).
 Exits non-zero if anything went wrong. Run it from the Switchyard checkout.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -39,13 +40,13 @@ Exits non-zero if anything went wrong. Run it from the Switchyard checkout.`,
 			if err != nil {
 				return fmt.Errorf("demo failed: %w", err)
 			}
-			fmt.Fprintf(a.stdout, "demo passed: %s took over in %s with no acknowledged write lost\n", res.NewPrimary, res.Recovery().Round(1e6))
+			fmt.Fprintf(a.stdout, "demo passed: %s took over in %s with no acknowledged write lost\n", res.NewPrimary, res.Unavailable().Round(1e6))
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&async, "async", false, "use asynchronous replication (acknowledged writes may then be lost, within the promotion lag limit)")
-	cmd.Flags().StringVar(&fault, "fault", demo.FaultCrash, "what happens to the primary: crash or blackhole")
-	cmd.Flags().StringVar(&path, "path", demo.PathFast, "what starts the failover: fast (the standby's detector) or alarm (the heartbeat alarm alone)")
+	cmd.Flags().StringVar(&fault, "fault", demo.FaultCrash, "what happens to the primary: crash, blackhole or switchover")
+	cmd.Flags().StringVar(&path, "path", demo.PathFast, "what starts the failover: fast (the standby's detector) or alarm (the CloudWatch alarms alone)")
 	cmd.Flags().BoolVar(&verbose, "verbose", false, "print the stack's and the functions' structured logs to stderr")
 	return cmd
 }

@@ -45,6 +45,9 @@ const (
 	// FaultBlackhole makes the primary's node silent: every packet to and
 	// from it is dropped.
 	FaultBlackhole = "blackhole"
+	// FaultSwitchover is no fault: a planned switchover to node2
+	// (events/switchover.json); the figure is the write-unavailable window.
+	FaultSwitchover = "switchover"
 	// PathFast: the standby's agent detects the loss and starts the
 	// failover; the alarm stays the backstop.
 	PathFast = "fast"
@@ -77,8 +80,8 @@ func (o *Options) applyDefaults() error {
 	if o.Path == "" {
 		o.Path = PathFast
 	}
-	if o.Fault != FaultCrash && o.Fault != FaultBlackhole {
-		return fmt.Errorf("fault %q: want %q or %q", o.Fault, FaultCrash, FaultBlackhole)
+	if o.Fault != FaultCrash && o.Fault != FaultBlackhole && o.Fault != FaultSwitchover {
+		return fmt.Errorf("fault %q: want %q, %q or %q", o.Fault, FaultCrash, FaultBlackhole, FaultSwitchover)
 	}
 	if o.Path != PathFast && o.Path != PathAlarm {
 		return fmt.Errorf("path %q: want %q or %q", o.Path, PathFast, PathAlarm)
@@ -108,6 +111,10 @@ type Result struct {
 	// DualWritable is how long both nodes accepted writes at once (must
 	// be 0).
 	DualWritable time.Duration
+	// Switchover: the run was a planned switchover; WriteGap is the time
+	// from the last acknowledged write before its outage to the first after.
+	Switchover bool
+	WriteGap   time.Duration
 }
 
 // Step is one state of the execution with its duration.
@@ -118,6 +125,15 @@ type Step struct {
 
 // Recovery is the time from the crash to the first acknowledged write.
 func (r Result) Recovery() time.Duration { return r.FirstWriteAt.Sub(r.Crash) }
+
+// Unavailable is the run's headline figure: the time to recovery after a
+// fault; for a switchover, the write-unavailable window (WriteGap).
+func (r Result) Unavailable() time.Duration {
+	if r.Switchover {
+		return r.WriteGap
+	}
+	return r.Recovery()
+}
 
 // Run starts the local stack, kills the primary and follows the failover.
 // It returns an error when anything went wrong, including a lost write.
@@ -152,12 +168,19 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 	dual := watchDualWritable(stack, 20*time.Millisecond)
 	res.Crash = time.Now()
 	p.start = res.Crash
-	if opts.Fault == FaultBlackhole {
+	switch opts.Fault {
+	case FaultSwitchover:
+		res.Switchover = true
+		if err := startSwitchover(ctx, stack); err != nil {
+			return res, err
+		}
+		p.event("switchover to node2 requested (events/switchover.json)")
+	case FaultBlackhole:
 		if err := stack.Blackhole("node1"); err != nil {
 			return res, err
 		}
 		p.event("primary node1 blackholed: every packet to and from it dropped (detection: %s path)", opts.Path)
-	} else {
+	default:
 		if err := stack.Crash("node1"); err != nil {
 			return res, err
 		}
@@ -169,13 +192,18 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 		return res, err
 	}
 	stats := w.Stop()
+	res.WriteGap = stats.Gap
 	res.DualWritable = dual.stop()
 	res.Acked = len(stats.Acked)
 	if res.Missing, err = stack.MissingOn(ctx, res.NewPrimary, stats.Acked); err != nil {
 		return res, fmt.Errorf("checking acknowledged writes on %s: %w", res.NewPrimary, err)
 	}
 	p.line("")
-	p.line("time to recovery (crash → first acknowledged write): %s", res.Recovery().Round(time.Millisecond))
+	if res.Switchover {
+		p.line("write-unavailable window (last acknowledged write before → first after): %s", res.WriteGap.Round(time.Millisecond))
+	} else {
+		p.line("time to recovery (crash → first acknowledged write): %s", res.Recovery().Round(time.Millisecond))
+	}
 	p.line("acknowledged writes: %d; missing on the new primary %s: %d; time with two writable nodes: %s",
 		res.Acked, res.NewPrimary, len(res.Missing), res.DualWritable)
 	if err := res.check(stack, !opts.Stack.Async); err != nil {
@@ -204,8 +232,13 @@ func (r Result) check(stack *localstack.Stack, sync bool) error {
 	if len(r.Missing) > 0 && sync {
 		errs = append(errs, fmt.Errorf("%d acknowledged writes are missing on %s: %v", len(r.Missing), r.NewPrimary, r.Missing))
 	}
-	// The forced stop is confirmed while "stopping"; "stopped" follows.
-	if st := stack.EC2.InstanceState(stack.Nodes["node1"].Instance.ID); st != "stopping" && st != "stopped" {
+	// The forced stop is confirmed while "stopping"; "stopped" follows. A
+	// switchover stops nothing.
+	st := stack.EC2.InstanceState(stack.Nodes["node1"].Instance.ID)
+	switch {
+	case r.Switchover && st != "running":
+		errs = append(errs, fmt.Errorf("node1's instance is %s after a switchover, want running", st))
+	case !r.Switchover && st != "stopping" && st != "stopped":
 		errs = append(errs, fmt.Errorf("node1's instance is %s, want stopping or stopped", st))
 	}
 	return errors.Join(errs...)

@@ -2,8 +2,14 @@ package demo
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/switchyard/switchyard/internal/localstack"
 	"github.com/switchyard/switchyard/internal/pgharness"
@@ -72,4 +78,19 @@ func (w *dualWatch) stop() time.Duration {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.dual
+}
+
+// startSwitchover starts the planned switchover of events/switchover.json,
+// as an operator would from the console.
+func startSwitchover(ctx context.Context, stack *localstack.Stack) error {
+	input, err := os.ReadFile(filepath.Join(stack.Options.RepoDir, "events", "switchover.json"))
+	if err != nil {
+		return fmt.Errorf("reading the switchover input: %w", err)
+	}
+	_, err = stack.Client("operator").SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(stack.StateMachineARN),
+		Input: aws.String(string(input))})
+	if err != nil {
+		return fmt.Errorf("starting the switchover: %w", err)
+	}
+	return nil
 }

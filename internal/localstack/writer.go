@@ -21,13 +21,15 @@ type Writer struct {
 	addr    string
 	dsnUser string
 
-	mu           sync.Mutex
-	acked        []int64
-	failed       int
-	lastAck      time.Time
-	outageStart  time.Time // first failure after the last success
-	recoveredAt  time.Time // first success after an outage
-	outageLength time.Duration
+	mu          sync.Mutex
+	acked       []int64
+	failed      int
+	lastAck     time.Time
+	outageStart time.Time // first failure after the last success
+	// lastAckBefore is the last success before outageStart.
+	lastAckBefore time.Time
+	recoveredAt   time.Time // first success after an outage
+	outageLength  time.Duration
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -41,6 +43,10 @@ type WriterStats struct {
 	Outage   time.Duration // length of the last outage
 	OutageAt time.Time     // when the last outage began ("" when none)
 	Recovery time.Time     // first acknowledged write after it
+	// Gap is the write-unavailable window of the last outage: from the last
+	// acknowledged write before it to the first after it (Outage starts at
+	// the first failed write, which may come later than the last success).
+	Gap time.Duration
 }
 
 // PrepareWriterTable creates the writer's table on the primary.
@@ -113,6 +119,7 @@ func (w *Writer) fail() {
 	w.failed++
 	if w.outageStart.IsZero() || (!w.recoveredAt.IsZero() && w.recoveredAt.After(w.outageStart)) {
 		w.outageStart = time.Now()
+		w.lastAckBefore = w.lastAck
 	}
 }
 
@@ -135,6 +142,9 @@ func (w *Writer) Stats() WriterStats {
 	st := WriterStats{Acked: append([]int64(nil), w.acked...), Failed: w.failed, LastAck: w.lastAck}
 	if !w.recoveredAt.IsZero() && w.recoveredAt.After(w.outageStart) {
 		st.OutageAt, st.Recovery, st.Outage = w.outageStart, w.recoveredAt, w.outageLength
+		if !w.lastAckBefore.IsZero() {
+			st.Gap = w.recoveredAt.Sub(w.lastAckBefore)
+		}
 	}
 	return st
 }
