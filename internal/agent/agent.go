@@ -325,8 +325,19 @@ func (a *Agent) follow(ctx context.Context, obs observation, why string) {
 			a.setState(StateStopped, "fenced: "+reason+"; needs rejoin (pg_rewind) before it can run again")
 			return
 		}
+		if a.pausedNow() {
+			a.setState(StateStopped, "standby stopped; maintenance mode: not restarting it")
+			return
+		}
 		a.start(ctx, "standby local recovery")
 	}
+}
+
+// pausedNow reports whether the record the latest loop read is in
+// maintenance mode.
+func (a *Agent) pausedNow() bool {
+	rec, ok := a.lastRecord()
+	return ok && rec.Paused(a.now())
 }
 
 // lead runs the recorded primary: renew the lease, start PostgreSQL when it
@@ -351,6 +362,10 @@ func (a *Agent) lead(ctx context.Context, now time.Time, obs observation, rec st
 	if !obs.running {
 		if r := fencedReason(a.deps.Controller.DataDir()); r != "" {
 			a.setState(StateStopped, "recorded primary, but fenced earlier ("+r+"); needs an operator")
+			return
+		}
+		if a.pausedNow() {
+			a.setState(StateStopped, "recorded primary, PostgreSQL stopped; maintenance mode: not restarting it")
 			return
 		}
 		a.start(ctx, "local recovery of the primary")

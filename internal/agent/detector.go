@@ -173,7 +173,7 @@ func (a *Agent) detectOnce(ctx context.Context, d *detector) {
 		return
 	}
 	name := incidentName(a.cfg.Cluster.Name, rec)
-	if name == d.triggered || !a.fastPathStarts() || !d.mayTrigger(rec.Primary, now) || a.handoverUnderway(ctx, rec) {
+	if name == d.triggered || !a.fastPathStarts() || !d.mayTrigger(rec.Primary, now) || a.holdTrigger(ctx, rec, now) {
 		return
 	}
 	if err := a.reportLoss(ctx, name, reason, now); err != nil {
@@ -186,18 +186,22 @@ func (a *Agent) detectOnce(ctx context.Context, d *detector) {
 	a.log.Warn("fast path: primary lost, failover started", "primary", rec.Primary, "incident", name, "reason", reason)
 }
 
-// handoverUnderway re-reads the record before a trigger: the loop's copy
-// may be a second old, and a switchover (or a failover already running)
-// revokes the lease before the primary stops. An unreadable record does
-// not hold the trigger back.
-func (a *Agent) handoverUnderway(ctx context.Context, seen store.Record) bool {
+// holdTrigger re-reads the record before a trigger, since the loop's copy
+// may be a second old: a switchover (or a failover already running)
+// revokes the lease before the primary stops, and in maintenance mode the
+// fast path starts nothing (the alarms' executions record the loss). An
+// unreadable record does not hold the trigger back.
+func (a *Agent) holdTrigger(ctx context.Context, seen store.Record, now time.Time) bool {
+	if seen.Paused(now) {
+		return true
+	}
 	rctx, cancel := context.WithTimeout(ctx, a.cfg.CheckTimeout)
 	defer cancel()
 	rec, err := a.deps.Store.Get(rctx, a.cfg.Cluster.Name)
 	if err != nil {
 		return false
 	}
-	return rec.Primary != seen.Primary || rec.PrimaryLease.Revoked()
+	return rec.Primary != seen.Primary || rec.PrimaryLease.Revoked() || rec.Paused(now)
 }
 
 // fastPathStarts reports whether this detector starts failovers itself;

@@ -42,7 +42,7 @@ const rejoinRetry = time.Minute
 func (a *Agent) mayRejoin(now time.Time) (store.Record, Rejoiner, bool) {
 	rj, ok := a.deps.Controller.(Rejoiner)
 	rec, have := a.lastRecord()
-	if !ok || !have || !a.cfg.Cluster.AutoRejoin() || now.Before(a.rejoinRetryAt) {
+	if !ok || !have || !a.cfg.Cluster.AutoRejoin() || now.Before(a.rejoinRetryAt) || rec.Paused(now) {
 		return rec, nil, false
 	}
 	l := rec.PrimaryLease

@@ -53,6 +53,15 @@ func checkExecutionName(name string) error {
 
 // checkTableName applies DynamoDB's rules for table names: 3 to 255
 // characters of a-z, A-Z, 0-9, '_', '-' and '.'.
+// clusterTable is the table of cluster's record: --table when given, else
+// the template's switchyard-<cluster>.
+func clusterTable(table, cluster string) string {
+	if table == "" {
+		return "switchyard-" + strings.TrimSpace(cluster)
+	}
+	return table
+}
+
 func checkTableName(name string) error {
 	if name == "" {
 		return usageErrorf("--table is required: the DynamoDB table of the cluster record")

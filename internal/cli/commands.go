@@ -9,6 +9,8 @@ import "github.com/spf13/cobra"
 var commands = []func(*app) *cobra.Command{
 	newFailoverCommand,
 	newSwitchoverCommand,
+	newPauseCommand,
+	newResumeCommand,
 	newStatusCommand,
 	newHistoryCommand,
 	newValidateCommand,

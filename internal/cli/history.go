@@ -22,7 +22,7 @@ type historyFlags struct {
 func newHistoryCommand(a *app) *cobra.Command {
 	var f historyFlags
 	cmd := &cobra.Command{
-		Use:   "history --cluster NAME --table TABLE [--limit N]",
+		Use:   "history --cluster NAME [--table TABLE] [--limit N]",
 		Short: "List the cluster's failovers and switchovers, newest first",
 		Long: "history prints the history entries of the cluster record, newest first: when the\n" +
 			"attempt finished, the action, the old and the intended new primary, the outcome,\n" +
@@ -42,7 +42,7 @@ func newHistoryCommand(a *app) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.cluster, "cluster", "", "cluster name (required)")
-	fl.StringVar(&f.table, "table", "", "DynamoDB table of the cluster record (required)")
+	fl.StringVar(&f.table, "table", "", "DynamoDB table of the cluster record (default: switchyard-CLUSTER, as the template names it)")
 	fl.IntVar(&f.limit, "limit", 0, "show at most N entries (default: all)")
 	fl.BoolVar(&f.json, "json", false, "print JSON (same as --output json)")
 	return cmd
@@ -52,6 +52,7 @@ func (a *app) runHistory(ctx context.Context, f historyFlags) error {
 	if err := checkCluster(f.cluster); err != nil {
 		return err
 	}
+	f.table = clusterTable(f.table, f.cluster)
 	if err := checkTableName(f.table); err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ type statusFlags struct {
 func newStatusCommand(a *app) *cobra.Command {
 	var f statusFlags
 	cmd := &cobra.Command{
-		Use:   "status --cluster NAME --table TABLE [--state-machine-arn ARN]",
+		Use:   "status --cluster NAME [--table TABLE] [--state-machine-arn ARN]",
 		Short: "Show the cluster record and whether the cluster is up: primary, epoch, lease, standby, running failovers",
 		Long: "status reads the cluster record from DynamoDB (a strongly consistent read) and shows\n" +
 			"the primary, the epoch (fencing token) and the failover lease, then its verdict\n" +
@@ -44,7 +44,7 @@ func newStatusCommand(a *app) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.cluster, "cluster", "", "cluster name (required)")
-	fl.StringVar(&f.table, "table", "", "DynamoDB table of the cluster record (required)")
+	fl.StringVar(&f.table, "table", "", "DynamoDB table of the cluster record (default: switchyard-CLUSTER, as the template names it)")
 	fl.StringVar(&f.stateMachineARN, "state-machine-arn", "", "also list the running executions of this failover state machine")
 	fl.BoolVar(&f.json, "json", false, "print JSON (same as --output json)")
 	return cmd
@@ -63,6 +63,8 @@ type statusOutput struct {
 	// first renews); Standby the primary agent's word on the other node.
 	PrimaryLease *store.PrimaryLease `json:"primaryLease"`
 	Standby      *store.StandbyState `json:"standby"`
+	// Maintenance is the pause while it is active (null otherwise).
+	Maintenance *store.Pause `json:"maintenance"`
 	// Health is the verdict drawn from the record: is there a writable
 	// primary, can a standby take over, what fixes it.
 	Health health `json:"health"`
@@ -89,6 +91,7 @@ func (a *app) runStatus(ctx context.Context, f statusFlags) error {
 	if err := checkCluster(f.cluster); err != nil {
 		return err
 	}
+	f.table = clusterTable(f.table, f.cluster)
 	if err := checkTableName(f.table); err != nil {
 		return err
 	}
@@ -118,6 +121,9 @@ func (a *app) runStatus(ctx context.Context, f statusFlags) error {
 	}
 	if st := rec.Standby; st != nil && st.Node != rec.Primary {
 		out.Standby = st
+	}
+	if rec.Paused(now) {
+		out.Maintenance = rec.Pause
 	}
 	out.Health = assessHealth(rec, now, f.stateMachineARN)
 	if f.stateMachineARN != "" {
@@ -170,6 +176,14 @@ func listRunning(ctx context.Context, client awsapi.SFNAPI, stateMachineARN stri
 }
 
 func (a *app) printStatus(out statusOutput, now time.Time) error {
+	if p := out.Maintenance; p != nil {
+		until := "until resumed (switchyard resume)"
+		if !p.Until.IsZero() {
+			until = "until " + formatTime(p.Until) + " (" + relative(p.Until, now) + ")"
+		}
+		fmt.Fprintf(a.stdout, "*** MAINTENANCE MODE: automatic failover is off, paused by %s since %s %s: %s ***\n",
+			p.By, formatTime(p.Since), until, orPlaceholder(p.Reason, "no reason given"))
+	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "cluster\t%s\n", out.Cluster)
 	fmt.Fprintf(tw, "primary\t%s\n", out.Primary)

@@ -122,7 +122,6 @@ func TestStatusRejectsBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"status", "--table", testTable}, "--cluster is required"},
-		{[]string{"status", "--cluster", "demo"}, "--table is required"},
 		{[]string{"status", "--cluster", "demo", "--table", "t"}, "3 to 255 characters"},
 		{[]string{"status", "--cluster", "demo", "--table", "my table"}, `contains ' '`},
 		{[]string{"status", "--cluster", "demo", "--table", testTable, "--state-machine-arn", "nope"}, "is not an ARN"},

@@ -68,6 +68,17 @@ func (h *AssessStep) Handle(ctx context.Context, s State) (Assessment, error) {
 		// than decide on less.
 		return Assessment{}, classify("assess: reading the cluster record (primary lease, standby eligibility)", recErr)
 	}
+	if rec.Paused(now) && s.Request.Trigger != TriggerManual {
+		p := rec.Pause
+		until := "until resumed"
+		if !p.Until.IsZero() {
+			until = "until " + p.Until.UTC().Format(time.RFC3339)
+		}
+		reason := fmt.Sprintf("maintenance mode (paused by %s %s: %s): the %s trigger is recorded and nothing is done; a manual failover or switchover still runs",
+			p.By, until, p.Reason, s.Request.Trigger)
+		log.Warn("automatic trigger during maintenance mode", "trigger", s.Request.Trigger, "pausedBy", p.By)
+		return Assessment{Decision: DecisionNoAction, Reason: reason, OldPrimary: rec.Primary}, nil
+	}
 	byName := map[string]decide.Probe{}
 	for i, n := range cfg.Nodes {
 		byName[n.Name] = probes[i]

@@ -21,6 +21,7 @@ const (
 	attrHistory   = "history"
 	attrPrimLease = "primaryLease"
 	attrStandby   = "standby"
+	attrPause     = "pause"
 )
 
 type item = map[string]types.AttributeValue
@@ -85,6 +86,16 @@ func marshal(r Record) item {
 			m["reason"] = str(st.Reason)
 		}
 		it[attrStandby] = &types.AttributeValueMemberM{Value: m}
+	}
+	if p := r.Pause; p != nil {
+		m := item{"by": str(p.By), "since": timeAttr(p.Since)}
+		if p.Reason != "" {
+			m["reason"] = str(p.Reason)
+		}
+		if !p.Until.IsZero() {
+			m["until"] = timeAttr(p.Until)
+		}
+		it[attrPause] = &types.AttributeValueMemberM{Value: m}
 	}
 	hist := make([]types.AttributeValue, 0, len(r.History))
 	for _, h := range r.History {
@@ -168,6 +179,13 @@ func unmarshal(it item) (Record, error) {
 		r.Standby = &StandbyState{Node: sd.str("node"), Eligible: sd.boolean("eligible"), Reason: sd.str("reason"), Changed: sd.time("changed")}
 		if sd.err != nil {
 			d.err = sd.err
+		}
+	}
+	if m, ok := d.mapAttr(attrPause); ok {
+		pd := decoder{it: m, path: attrPause + "."}
+		r.Pause = &Pause{By: pd.str("by"), Reason: pd.str("reason"), Since: pd.time("since"), Until: pd.time("until")}
+		if pd.err != nil {
+			d.err = pd.err
 		}
 	}
 	for i, av := range d.list(attrHistory) {

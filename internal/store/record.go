@@ -36,6 +36,9 @@ const (
 	// ActionRejoin: a former primary's agent rewound it and made it a
 	// standby of the recorded primary (Store.RecordRejoin).
 	ActionRejoin = "rejoin"
+	// ActionPause and ActionResume: maintenance mode turned on and off.
+	ActionPause  = "pause"
+	ActionResume = "resume"
 )
 
 // Outcomes recorded in the history. Callers may record others; these are
@@ -66,8 +69,10 @@ type Record struct {
 	PrimaryLease *PrimaryLease `json:"primaryLease,omitempty"`
 	// Standby is what the primary's agent last said about the other node:
 	// whether it may be promoted without losing an acknowledged write.
-	Standby   *StandbyState `json:"standby,omitempty"`
-	UpdatedAt time.Time     `json:"updatedAt"`
+	Standby *StandbyState `json:"standby,omitempty"`
+	// Pause is maintenance mode (nil when off): see Pause.
+	Pause     *Pause    `json:"pause,omitempty"`
+	UpdatedAt time.Time `json:"updatedAt"`
 	// History holds, oldest first (by FinishedAt), the last MaxHistory
 	// important entries and the last MaxRoutine routine ones, repeated
 	// routine outcomes coalesced (see appendHistory).
