@@ -7,7 +7,7 @@ export PATH := $(PATH):/usr/local/go/bin
 FUNCTIONS := intake lease assess fence promote reroute verify record report rearm cleanup
 LAMBDA_ARCH ?= arm64
 
-.PHONY: all setup test demo build lambdas agent vet lint validate bench clean faults
+.PHONY: all setup test demo build lambdas agent vet lint validate bench soak clean faults
 
 all: build
 
@@ -82,6 +82,13 @@ agent:
 RUNS ?= 10
 bench: setup
 	$(GO) run ./bench/recovery -runs $(RUNS)
+
+## soak: set up, then alternate CYCLES planned switchovers and failovers on
+## one local stack under continuous writes (bench/results/soak.jsonl); fails
+## on any acknowledged write lost or any time with two writable nodes.
+CYCLES ?= 100
+soak: setup
+	$(GO) run ./bench/soak -cycles $(CYCLES)
 
 lint:
 	gofmt -l $$(git ls-files '*.go')

@@ -108,11 +108,19 @@ func (a *Agent) rewind(ctx context.Context, rj Rejoiner, addr string) (string, e
 		return "", err
 	}
 	// pg_rewind --dry-run skips that crash recovery and then refuses an
-	// unclean target: complete it here, as pg_rewind would.
-	single := rj.Tool(ctx, "postgres", "--single", "-F", "-D", dir, "template1")
-	single.Stdin = strings.NewReader("")
-	if out, err := single.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("crash recovery in single-user mode before pg_rewind: %w: %s", err, lastLines(out))
+	// unclean target: complete it here, as pg_rewind would. Not after a
+	// clean shutdown (a switchover's): a single-user start would write one
+	// more shutdown checkpoint, past the point where the timelines part.
+	state, _, err := controlState(ctx, rj, dir)
+	if err != nil {
+		return "", err
+	}
+	if state != "shut down" && state != "shut down in recovery" {
+		single := rj.Tool(ctx, "postgres", "--single", "-F", "-D", dir, "template1")
+		single.Stdin = strings.NewReader("")
+		if out, err := single.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("crash recovery in single-user mode before pg_rewind: %w: %s", err, lastLines(out))
+		}
 	}
 	out, err := rj.Tool(ctx, "pg_rewind", "--dry-run", "--target-pgdata="+dir, src).CombinedOutput()
 	if err != nil {

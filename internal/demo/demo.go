@@ -165,7 +165,7 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 	if n := len(stack.SFN.Executions(stack.StateMachineARN)); n > 0 {
 		return res, fmt.Errorf("%d executions started before the primary was killed: a false alarm", n)
 	}
-	dual := watchDualWritable(stack, 20*time.Millisecond)
+	dual := WatchDualWritable(stack, 20*time.Millisecond)
 	res.Crash = time.Now()
 	p.start = res.Crash
 	switch opts.Fault {
@@ -193,7 +193,7 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 	}
 	stats := w.Stop()
 	res.WriteGap = stats.Gap
-	res.DualWritable = dual.stop()
+	res.DualWritable = dual.Stop()
 	res.Acked = len(stats.Acked)
 	if res.Missing, err = stack.MissingOn(ctx, res.NewPrimary, stats.Acked); err != nil {
 		return res, fmt.Errorf("checking acknowledged writes on %s: %w", res.NewPrimary, err)

@@ -16,20 +16,21 @@ import (
 	"github.com/switchyard/switchyard/internal/pgnode"
 )
 
-// dualWatch measures how long both nodes accepted writes at once (the
+// DualWatch measures how long both nodes accepted writes at once (the
 // split brain the design forbids), from outside the network faults: it
 // asks each node's PostgreSQL directly, every interval, whether it is out
 // of recovery. A node that does not answer counts as not writable.
-type dualWatch struct {
+type DualWatch struct {
 	mu     sync.Mutex
 	dual   time.Duration
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-func watchDualWritable(stack *localstack.Stack, interval time.Duration) *dualWatch {
+// WatchDualWritable starts a DualWatch over stack's nodes.
+func WatchDualWritable(stack *localstack.Stack, interval time.Duration) *DualWatch {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &dualWatch{cancel: cancel, done: make(chan struct{})}
+	w := &DualWatch{cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		last := time.Now()
@@ -71,8 +72,8 @@ func nodeWritable(ctx context.Context, pg *pgharness.Node, timeout time.Duration
 	return err == nil && !in
 }
 
-// stop ends the watch and returns the total time with two writable nodes.
-func (w *dualWatch) stop() time.Duration {
+// Stop ends the watch and returns the total time with two writable nodes.
+func (w *DualWatch) Stop() time.Duration {
 	w.cancel()
 	<-w.done
 	w.mu.Lock()

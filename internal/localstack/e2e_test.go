@@ -22,15 +22,21 @@ import (
 
 // TestAlarmDrivenFailover is the demo's alarm path as a test (the backstop
 // when the standby's fast path cannot run): the primary dies, the
-// heartbeat alarm starts the state machine from template.yaml, and the
+// reachability alarm starts the state machine from template.yaml, and the
 // real handlers fence node1, promote node2 and move the overlay route,
 // while a client keeps writing through the overlay IP.
 func TestAlarmDrivenFailover(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	var out strings.Builder
+	var trigger string
 	res, err := demo.Run(ctx, demo.Options{Out: &out, Stack: localstack.Options{Logf: t.Logf}, Timeout: 4 * time.Minute, Path: demo.PathAlarm,
-		After: func(s *localstack.Stack) { assertFailedOver(t, s) }})
+		After: func(s *localstack.Stack) {
+			assertFailedOver(t, s)
+			for _, e := range s.SFN.Executions(s.StateMachineARN) {
+				trigger = string(e.Input)
+			}
+		}})
 	t.Log("\n" + out.String())
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +46,11 @@ func TestAlarmDrivenFailover(t *testing.T) {
 	}
 	if len(res.Missing) != 0 || res.Acked == 0 {
 		t.Errorf("acked %d, missing %v", res.Acked, res.Missing)
+	}
+	// The reachability alarm (a whole period of PrimaryReachable 0 from
+	// the standby) fires before the heartbeat alarm's missing data can.
+	if !strings.Contains(trigger, "switchyard-demo-primary-unreachable") {
+		t.Errorf("the execution was not started by the reachability alarm: input %s", trigger)
 	}
 }
 

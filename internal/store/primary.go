@@ -136,7 +136,10 @@ func (s *Store) RenewPrimaryLease(ctx context.Context, cluster string, r Renewal
 
 // SetStandbyEligibility records, on behalf of the primary's agent, whether
 // standby may be promoted. Only the recorded primary with an unrevoked lease
-// may write it. Writing what is already recorded changes nothing.
+// may write it. Writing what is already recorded changes nothing. The agent
+// marks a standby eligible only while it is its synchronous standby and
+// caught up, so an eligible standby is also recorded as the lease's
+// synchronous standby.
 func (s *Store) SetStandbyEligibility(ctx context.Context, cluster, primary, standby string, eligible bool, reason string, now time.Time) (Record, error) {
 	return s.update(ctx, "setting standby eligibility", cluster, func(rec *Record) (bool, error) {
 		if rec.Primary != primary {
@@ -149,6 +152,16 @@ func (s *Store) SetStandbyEligibility(ctx context.Context, cluster, primary, sta
 			return false, nil
 		}
 		rec.Standby = &StandbyState{Node: standby, Eligible: eligible, Reason: clip(reason, maxReasonLen), Changed: now.UTC()}
+		if l := rec.PrimaryLease; eligible && l != nil && l.Node == primary && l.SyncStandby != standby {
+			// The agent marks a standby eligible only once it is the
+			// synchronous standby and caught up: every commit from here on
+			// waits for it, so the lease's evidence may name it at once
+			// rather than at the next renewal, seconds later (a primary
+			// lost in between would otherwise be refused as asynchronous).
+			c := *l
+			c.SyncStandby = standby
+			rec.PrimaryLease = &c
+		}
 		return true, nil
 	})
 }

@@ -26,6 +26,11 @@ func TestSwitchoverDemotionAndRejoinEntries(t *testing.T) {
 	if _, err := s.RecordDemoted(ctx, cluster, "node1", 200, t0); err == nil {
 		t.Error("a demotion was recorded without a switchover's revocation")
 	}
+	// Marking node2 eligible (the agent does once it is the caught-up
+	// synchronous standby) names it in the lease's evidence at once.
+	if rec, err := s.SetStandbyEligibility(ctx, cluster, "node1", "node2", true, "sync", t0); err != nil || rec.PrimaryLease.SyncStandby != "node2" {
+		t.Fatalf("lease after marking node2 eligible: %+v (%v)", rec.PrimaryLease, err)
+	}
 	lock, err := s.AcquireLock(ctx, cluster, "exec-1", time.Minute, t0)
 	if err != nil {
 		t.Fatal(err)
