@@ -4,7 +4,7 @@ GO ?= go
 export GOFLAGS ?= -buildvcs=false
 export PATH := $(PATH):/usr/local/go/bin
 
-FUNCTIONS := intake lease assess fence promote reroute verify record report rearm cleanup
+FUNCTIONS := intake lease assess fence promote reroute verify record report rearm cleanup drift
 LAMBDA_ARCH ?= arm64
 
 .PHONY: all setup test demo build lambdas agent vet lint validate bench soak clean faults
@@ -110,6 +110,7 @@ build-RecordFunction:   ; $(call sam_build,record)
 build-ReportFunction:   ; $(call sam_build,report)
 build-RearmFunction:    ; $(call sam_build,rearm)
 build-CleanupFunction:  ; $(call sam_build,cleanup)
+build-DriftFunction:    ; $(call sam_build,drift)
 
 define sam_build
 GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)

@@ -160,6 +160,9 @@ func (s *Stack) registerHandlers(app *samtemplate.App) error {
 // invocation does.
 func (s *Stack) putFunctionRules(fn *samtemplate.Function, h any) error {
 	for _, r := range fn.EventRules {
+		if r.Schedule != "" {
+			continue // schedules do not run here: tests invoke the function (Stack.Invoke)
+		}
 		id := fn.LogicalID
 		if err := s.Bus.PutRule(r.Name, r.Pattern, func(ctx context.Context, event []byte) error {
 			_, err := lambda.NewHandler(h).Invoke(ctx, event)
@@ -172,6 +175,17 @@ func (s *Stack) putFunctionRules(fn *samtemplate.Function, h any) error {
 		}
 	}
 	return nil
+}
+
+// Invoke runs the template function logicalID once with input, as Lambda
+// would (for functions the local stack does not trigger itself, such as
+// the scheduled drift check).
+func (s *Stack) Invoke(ctx context.Context, logicalID string, input []byte) ([]byte, error) {
+	h := s.handlerFor(logicalID)
+	if h == nil {
+		return nil, fmt.Errorf("template function %s has no handler in the local stack", logicalID)
+	}
+	return lambda.NewHandler(h).Invoke(ctx, input)
 }
 
 func (s *Stack) handlerFor(logicalID string) any {
@@ -199,6 +213,8 @@ func (s *Stack) handlerFor(logicalID string) any {
 		return (&failover.RearmStep{Deps: d}).Handle
 	case "CleanupFunction":
 		return (&failover.Cleanup{Deps: d}).Handle
+	case "DriftFunction":
+		return (&failover.DriftCheck{Deps: d}).Handle
 	}
 	return nil
 }

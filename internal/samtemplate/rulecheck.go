@@ -25,6 +25,9 @@ func (a *App) checkAlarmRule(alarm *Alarm) []error {
 	var errs []error
 	started := false
 	for _, r := range a.StateMachine.EventRules {
+		if r.Schedule != "" {
+			continue
+		}
 		matchAlarm, err := eventbus.MatchPattern(r.Pattern, toAlarm)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("EventBridge rule %s: %w", r.EventID, err))

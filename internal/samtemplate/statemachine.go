@@ -46,6 +46,9 @@ type EventRule struct {
 	Pattern json.RawMessage
 	// Input and InputPath are the target's input settings ("" if unset).
 	Input, InputPath string
+	// Schedule is a Schedule event's expression (rate(…) or cron(…)); such
+	// a rule has no Pattern.
+	Schedule string
 }
 
 func buildStateMachine(e *evaluator, r *resource, dir string) (*StateMachine, error) {
@@ -147,10 +150,25 @@ func eventRules(e *evaluator, smID string, p *reader) ([]EventRule, error) {
 		if err := collect(events, ev); err != nil {
 			return nil, err
 		}
-		if typ != "EventBridgeRule" && typ != "CloudWatchEvent" {
+		if typ != "EventBridgeRule" && typ != "CloudWatchEvent" && typ != "Schedule" {
 			return nil, errf(ev.path+".Type", "event type %q is not supported by samtemplate", typ)
 		}
 		props := ev.sub("Properties")
+		if typ == "Schedule" {
+			rule := EventRule{EventID: id, Name: props.str("Name"), EventBusName: "default", Input: props.str("Input"),
+				Schedule: props.required("Schedule")}
+			if err := collect(ev, props); err != nil {
+				return nil, err
+			}
+			if !strings.HasPrefix(rule.Schedule, "rate(") && !strings.HasPrefix(rule.Schedule, "cron(") {
+				return nil, errf(props.path+".Schedule", "%q is neither rate(…) nor cron(…)", rule.Schedule)
+			}
+			if rule.Name == "" {
+				rule.Name = fmt.Sprintf("%s-%s%s", e.pseudo[PseudoStackName], smID, id)
+			}
+			out = append(out, rule)
+			continue
+		}
 		rule := EventRule{
 			EventID:      id,
 			Name:         props.str("RuleName"),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/agent"
 	"github.com/switchyard/switchyard/internal/cluster"
+	"github.com/switchyard/switchyard/internal/failover"
 	"github.com/switchyard/switchyard/internal/pgnode"
 	"github.com/switchyard/switchyard/internal/probe"
 )
@@ -128,8 +129,8 @@ func TestRealTemplateFunctionsHaveBuildTargetsAndSources(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^build-(\w+):(.*)$`).FindAllStringSubmatch(string(makefile), -1) {
 		targets[m[1]] = m[2]
 	}
-	if len(app.Functions) != 11 {
-		t.Errorf("%d functions, want 11", len(app.Functions))
+	if len(app.Functions) != 12 {
+		t.Errorf("%d functions, want 12", len(app.Functions))
 	}
 	for id, fn := range app.Functions {
 		dir := strings.ToLower(strings.TrimSuffix(id, "Function"))
@@ -375,5 +376,27 @@ func TestRealTemplateWarmCriticalPath(t *testing.T) {
 	if _, err := Load(realTemplate, with(scenarios()[0].params, "WarmCriticalPath", "11")); err == nil ||
 		!strings.Contains(err.Error(), "WarmCriticalPath") {
 		t.Errorf("WarmCriticalPath 11: err = %v, want the parameter named", err)
+	}
+}
+
+// The drift check runs on the DriftCheckMinutes schedule, and its alarm's
+// period is that interval; 0 creates neither.
+func TestRealTemplateDriftCheck(t *testing.T) {
+	for minutes, want := range map[string]struct {
+		schedule string
+		period   int32
+	}{"1": {"rate(1 minute)", 60}, "5": {"rate(5 minutes)", 300}, "60": {"rate(60 minutes)", 3600}} {
+		app := loadReal(t, with(scenarios()[0].params, "DriftCheckMinutes", minutes, "AlarmEmail", "dba@example.com"))
+		fn := app.Functions["DriftFunction"]
+		if fn == nil || len(fn.EventRules) != 1 || fn.EventRules[0].Schedule != want.schedule {
+			t.Fatalf("DriftCheckMinutes %s: drift function %+v", minutes, fn)
+		}
+		if a := app.Alarms["RoutingDriftAlarm"]; a == nil || a.Period != want.period || a.MetricName != failover.MetricRoutingDrift {
+			t.Errorf("DriftCheckMinutes %s: drift alarm %+v", minutes, a)
+		}
+	}
+	off := loadReal(t, with(scenarios()[0].params, "DriftCheckMinutes", "0", "AlarmEmail", "dba@example.com"))
+	if off.Functions["DriftFunction"] != nil || off.Alarms["RoutingDriftAlarm"] != nil {
+		t.Error("DriftCheckMinutes 0 still creates the drift check or its alarm")
 	}
 }

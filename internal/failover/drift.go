@@ -1,0 +1,68 @@
+package failover
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/switchyard/switchyard/internal/reroute"
+)
+
+// MetricRoutingDrift is what the drift check publishes under {Cluster}:
+// how many client-facing targets (overlay route tables, the Elastic IP,
+// DNS records) do not point at the recorded primary, or could not be read.
+const MetricRoutingDrift = "RoutingDrift"
+
+// DriftCheck runs on a schedule (an EventBridge schedule → DriftFunction)
+// and never repairs anything: it reads the record and where every target
+// points (reroute.Where, describe calls only), and publishes
+// MetricRoutingDrift, which the drift alarm watches. While a failover holds
+// the lock, targets are expected to move, so it publishes nothing.
+type DriftCheck struct{ *Deps }
+
+// DriftResult is what one check found.
+type DriftResult struct {
+	Primary string   `json:"primary"`
+	Drifted []string `json:"drifted"` // "<target> <what> → <node or error>"
+	Skipped string   `json:"skipped,omitempty"`
+	Summary string   `json:"summary"`
+}
+
+// Handle is the Lambda handler; the scheduled event's content is ignored.
+func (h *DriftCheck) Handle(ctx context.Context, _ json.RawMessage) (DriftResult, error) {
+	rec, err := h.Store.Get(ctx, h.Config.Name)
+	if err != nil {
+		return DriftResult{}, classify("drift: reading the cluster record", err)
+	}
+	res := DriftResult{Primary: rec.Primary}
+	if rec.LockActive(h.now()) {
+		res.Skipped = "a failover holds the lock (" + rec.Lock.Holder + "): targets may be moving"
+		res.Summary = "drift check skipped: " + res.Skipped
+		return res, nil
+	}
+	for _, w := range reroute.Where(ctx, reroute.Clients{EC2: h.EC2, Route53: h.Route53}, h.Config) {
+		if w.Error != "" || w.Node != rec.Primary {
+			res.Drifted = append(res.Drifted, w.String())
+		}
+	}
+	_, err = h.CloudWatch.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{
+		Namespace: aws.String(h.Config.Detection.Namespace),
+		MetricData: []cwtypes.MetricDatum{{MetricName: aws.String(MetricRoutingDrift), Value: aws.Float64(float64(len(res.Drifted))),
+			Unit: cwtypes.StandardUnitCount, Timestamp: aws.Time(h.now()),
+			Dimensions: []cwtypes.Dimension{{Name: aws.String("Cluster"), Value: aws.String(h.Config.Name)}}}},
+	})
+	if err != nil {
+		return res, classify("drift: publishing "+MetricRoutingDrift, err)
+	}
+	res.Summary = fmt.Sprintf("every client-facing target points at the recorded primary %s", rec.Primary)
+	if len(res.Drifted) > 0 {
+		res.Summary = fmt.Sprintf("%d target(s) not on the recorded primary %s: %s", len(res.Drifted), rec.Primary, strings.Join(res.Drifted, "; "))
+		h.logger("drift", State{}).Warn("routing drift", "primary", rec.Primary, "drifted", res.Drifted)
+	}
+	return res, nil
+}

@@ -1,0 +1,68 @@
+package localstack_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/switchyard/switchyard/internal/failover"
+	"github.com/switchyard/switchyard/internal/localaws/cwsim"
+	"github.com/switchyard/switchyard/internal/localstack"
+)
+
+// TestDriftCheckReportsMisroutedTargets: the scheduled drift check finds
+// every target on the recorded primary and publishes RoutingDrift 0; once
+// the overlay route is edited by hand to point at the standby it names the
+// route table and publishes 1. It changes nothing, and its calls are
+// allowed by DriftFunction's policy (resources and conditions).
+func TestDriftCheckReportsMisroutedTargets(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := startStack(t, localstack.Options{})
+	check := func() failover.DriftResult {
+		t.Helper()
+		out, err := s.Invoke(ctx, "DriftFunction", []byte(`{"source":"aws.events","detail-type":"Scheduled Event"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res failover.DriftResult
+		if err := json.Unmarshal(out, &res); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	metric := cwsim.Metric{Namespace: s.Config.Detection.Namespace, Name: failover.MetricRoutingDrift,
+		Dimensions: []cwsim.Dimension{{Name: "Cluster", Value: s.Config.Name}}}
+	if res := check(); res.Primary != "node1" || len(res.Drifted) != 0 {
+		t.Fatalf("steady cluster: %+v", res)
+	}
+	c := s.Client("operator")
+	var rts []string
+	for rt := range s.EC2.RouteTargets(localstack.OverlayCIDR) {
+		rts = append(rts, rt)
+		if _, err := c.EC2.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{RouteTableId: aws.String(rt),
+			DestinationCidrBlock: aws.String(localstack.OverlayCIDR), NetworkInterfaceId: aws.String(s.Nodes["node2"].ENI)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := check()
+	if len(res.Drifted) != len(rts) || !strings.Contains(res.Summary, rts[0]) || !strings.Contains(res.Summary, "node2") {
+		t.Errorf("route tables %v moved to node2 by hand: %+v", rts, res)
+	}
+	// Two values published (stored per minute: count, minimum, maximum).
+	var count, lo, hi float64 = 0, 1e9, -1
+	for _, dp := range s.CW.Datapoints(metric) {
+		count, lo, hi = count+dp.SampleCount, min(lo, dp.Minimum), max(hi, dp.Maximum)
+	}
+	if count != 2 || lo != 0 || hi != float64(len(rts)) {
+		t.Errorf("RoutingDrift: %v values from %v to %v, want 2 values, 0 and %d", count, lo, hi, len(rts))
+	}
+	if n, err := s.RoutedNode(); err != nil || n != "node2" {
+		t.Errorf("the drift check changed the route back (routed to %s, %v)", n, err)
+	}
+	assertCallsAllowed(t, s)
+}
