@@ -343,6 +343,7 @@ func (a *Agent) pausedNow() bool {
 // lead runs the recorded primary: renew the lease, start PostgreSQL when it
 // is down, keep the watchdog armed, manage synchronous replication.
 func (a *Agent) lead(ctx context.Context, now time.Time, obs observation, rec store.Record) {
+	defer a.publishLease(now)
 	// A failed renewal is retried every loop, so that the self-fence
 	// deadline is checked every loop too.
 	due := now.Sub(a.lastRenewSent) >= a.cfg.Cluster.RenewInterval() || !obs.running || a.renewFailing
@@ -409,6 +410,16 @@ func (a *Agent) renew(ctx context.Context, now time.Time, obs observation) error
 	a.leaseExpires = now.Add(r.Duration)
 	a.update(func(s *Snapshot) { s.LeaseExpires, s.RecordReachable = a.leaseExpires, true })
 	return nil
+}
+
+// publishLease publishes, on the recorded primary, how long its lease has
+// left after this loop (0 once expired): the dashboard's lease graph, which
+// sags toward 0 while renewals fail.
+func (a *Agent) publishLease(now time.Time) {
+	if a.deps.Publish == nil || a.leaseExpires.IsZero() {
+		return
+	}
+	a.deps.Publish(MetricLeaseSecondsLeft, max(0, a.leaseExpires.Sub(now).Seconds()), now)
 }
 
 // unreachable handles a loop without a usable record: a writable primary

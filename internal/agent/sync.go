@@ -17,6 +17,10 @@ import (
 // when it stays above 0 ("replication lost, commits waiting").
 const MetricSyncCommitsWaiting = "SyncCommitsWaiting"
 
+// MetricLeaseSecondsLeft is what the recorded primary's agent publishes
+// under {Cluster, Node} at every loop: how long its primary lease has left.
+const MetricLeaseSecondsLeft = "LeaseSecondsLeft"
+
 // syncState is the loop's memory of synchronous replication.
 type syncState struct {
 	lostAt time.Time // when the standby stopped being a healthy synchronous standby (zero while it is one)

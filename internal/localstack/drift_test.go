@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/switchyard/switchyard/internal/agent"
 	"github.com/switchyard/switchyard/internal/failover"
 	"github.com/switchyard/switchyard/internal/localaws/cwsim"
 	"github.com/switchyard/switchyard/internal/localstack"
@@ -63,6 +65,16 @@ func TestDriftCheckReportsMisroutedTargets(t *testing.T) {
 	}
 	if n, err := s.RoutedNode(); err != nil || n != "node2" {
 		t.Errorf("the drift check changed the route back (routed to %s, %v)", n, err)
+	}
+	// The primary's agent publishes how long its lease has left (the
+	// dashboard's lease graph): between 0 and one lease.
+	lease := cwsim.Metric{Namespace: s.Config.Detection.Namespace, Name: agent.MetricLeaseSecondsLeft,
+		Dimensions: []cwsim.Dimension{{Name: "Cluster", Value: s.Config.Name}, {Name: "Node", Value: "node1"}}}
+	waitFor(t, 15*time.Second, "node1's LeaseSecondsLeft in CloudWatch", func() bool { return len(s.CW.Datapoints(lease)) > 0 })
+	for _, dp := range s.CW.Datapoints(lease) {
+		if dp.Minimum < 0 || dp.Maximum > s.Config.LeaseDuration().Seconds() {
+			t.Errorf("LeaseSecondsLeft of node1 outside 0..%s: %+v", s.Config.LeaseDuration(), dp)
+		}
 	}
 	assertCallsAllowed(t, s)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/switchyard/switchyard/internal/agent"
+	"github.com/switchyard/switchyard/internal/failover"
 	"github.com/switchyard/switchyard/internal/probe"
 )
 
@@ -158,6 +159,8 @@ func TestRealTemplateDashboard(t *testing.T) {
 		probe.MetricPrimaryLSN:         {"Cluster,Node": true, "Cluster,Role": true},
 		agent.MetricSyncCommitsWaiting: {"Cluster,Node": true},
 		agent.MetricPrimaryReachable:   {"Cluster": true},
+		agent.MetricLeaseSecondsLeft:   {"Cluster,Node": true},
+		failover.MetricRoutingDrift:    {"Cluster": true},
 	}
 	functions := map[string]bool{}
 	for _, fn := range app.Functions {
