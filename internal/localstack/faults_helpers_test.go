@@ -223,3 +223,18 @@ func node2Timeline(t *testing.T, s *localstack.Stack) int {
 	}
 	return timeline
 }
+
+// startWriting starts a stack with opts (as startStack does), the dual
+// monitor and a client writing through the overlay IP every 50 ms, and
+// waits for its first 20 acknowledged writes.
+func startWriting(t *testing.T, opts localstack.Options) (*localstack.Stack, *dualMonitor, *localstack.Writer) {
+	t.Helper()
+	s := startStack(t, opts)
+	if err := s.PrepareWriterTable(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := startDualMonitor(t, s)
+	w := s.StartWriter(s.ClientOverlay.Addr(), 50*time.Millisecond)
+	ackedSince(t, w, 0, 20, 30*time.Second, "the first writes")
+	return s, m, w
+}

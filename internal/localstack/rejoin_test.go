@@ -23,13 +23,7 @@ import (
 func TestFormerPrimaryRejoinsAfterFailover(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := startStack(t, localstack.Options{Rejoin: true})
-	if err := s.PrepareWriterTable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m := startDualMonitor(t, s)
-	w := s.StartWriter(s.ClientOverlay.Addr(), 50*time.Millisecond)
-	ackedSince(t, w, 0, 20, 30*time.Second, "the first writes")
+	s, m, w := startWriting(t, localstack.Options{Rejoin: true})
 	if err := s.Crash("node1"); err != nil {
 		t.Fatal(err)
 	}

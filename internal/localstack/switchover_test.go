@@ -1,7 +1,6 @@
 package localstack_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -20,14 +19,7 @@ import (
 // acknowledged write is lost and the nodes are never both writable.
 func TestSwitchoverUnderWritesLosesNothing(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	s := startStack(t, localstack.Options{Rejoin: true})
-	if err := s.PrepareWriterTable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m := startDualMonitor(t, s)
-	w := s.StartWriter(s.ClientOverlay.Addr(), 50*time.Millisecond)
-	ackedSince(t, w, 0, 20, 30*time.Second, "the first writes")
+	s, m, w := startWriting(t, localstack.Options{Rejoin: true})
 	arn := startExecution(t, s, "switchover", readEvent(t, s, "switchover.json"))
 	exec := requireSucceeded(t, s, arn)
 	rec := clusterRecord(t, s)
