@@ -26,7 +26,7 @@ test: setup
 FAULT ?= crash
 DETECTION ?= fast
 demo: setup
-	$(GO) run ./cmd/switchyard demo --fault $(FAULT) --path $(DETECTION)
+	$(GO) run ./cmd/switchyard-dev demo --fault $(FAULT) --path $(DETECTION)
 
 ## faults: set up, then run the fault matrix on the local stack (docs/faults.md)
 ## and print its table; fails if any case failed or reported no row.
@@ -40,6 +40,7 @@ faults: setup
 ## build: the CLI and the node probe for this machine.
 build:
 	$(GO) build -o bin/switchyard ./cmd/switchyard
+	$(GO) build -o bin/switchyard-dev ./cmd/switchyard-dev
 	$(GO) build -o bin/nodeprobe ./nodeprobe
 
 ## lambdas: every function as bin/lambda/<name>/bootstrap, as SAM builds them.
@@ -61,8 +62,8 @@ validate:
 	@command -v npx >/dev/null 2>&1 || { \
 		echo "make validate: npx is not installed; install Node.js with npm (Debian: apt-get install npm)" >&2; exit 1; }
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	echo "$(GO) run ./cmd/switchyard validate --template template.yaml --write-definition $$tmp/failover.asl.json" && \
-	$(GO) run ./cmd/switchyard validate --template template.yaml --write-definition "$$tmp/failover.asl.json" && \
+	echo "$(GO) run ./cmd/switchyard-dev validate --template template.yaml --write-definition $$tmp/failover.asl.json" && \
+	$(GO) run ./cmd/switchyard-dev validate --template template.yaml --write-definition "$$tmp/failover.asl.json" && \
 	echo "npx -y $(ASL_VALIDATOR) --json-path $$tmp/failover.asl.json" && \
 	{ npx -y $(ASL_VALIDATOR) --json-path "$$tmp/failover.asl.json"; rc=$$?; \
 	  if [ $$rc -ne 0 ] && ! npm view $(ASL_VALIDATOR) version >/dev/null 2>&1; then \

@@ -1,7 +1,11 @@
-// Command switchyard is the operator's command line for Switchyard: start and
-// follow failovers, read the cluster record and its history, validate the
-// deployable artefacts and run the local AWS emulator. The commands live in
-// internal/cli; this file only connects them to the process.
+// Command switchyard is the operator's command line for Switchyard: start
+// and follow failovers and switchovers, pause and resume automatic
+// failover, read the cluster record and its history. It links only the AWS
+// SDK clients and what the commands need: the local stack, the ASL
+// interpreter, the PostgreSQL harness and the template evaluator are in
+// cmd/switchyard-dev (TestOperatorBinaryLeavesOutTheLocalStack). The
+// commands live in internal/cli; this file only connects them to the
+// process.
 package main
 
 import (

@@ -59,6 +59,11 @@ func checkEndpointURL(raw string) error {
 // jsonOutput reports whether the command should print JSON.
 func (a *app) jsonOutput() bool { return a.output == OutputJSON }
 
+// Stdout, Stderr and JSONOutput make app the Env of extensions.
+func (a *app) Stdout() io.Writer { return a.stdout }
+func (a *app) Stderr() io.Writer { return a.stderr }
+func (a *app) JSONOutput() bool  { return a.jsonOutput() }
+
 // now is the command's clock.
 func (a *app) now() time.Time { return a.clock() }
 

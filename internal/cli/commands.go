@@ -13,7 +13,4 @@ var commands = []func(*app) *cobra.Command{
 	newResumeCommand,
 	newStatusCommand,
 	newHistoryCommand,
-	newValidateCommand,
-	newLocalCommand,
-	newDemoCommand,
 }

@@ -37,7 +37,35 @@ type Options struct {
 	AWSConfig []func(*config.LoadOptions) error
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Extensions add commands: the development tool (cmd/switchyard-dev)
+	// adds demo, local and validate, which link the emulator, the PostgreSQL
+	// harness and the template evaluator that the operator's binary
+	// (cmd/switchyard) leaves out.
+	Extensions []Extension
 }
+
+// Extension builds one more top-level command.
+type Extension func(Env) *cobra.Command
+
+// Env is what an extension's command uses of the command line it runs in.
+type Env interface {
+	Stdout() io.Writer
+	Stderr() io.Writer
+	// JSONOutput reports --output json.
+	JSONOutput() bool
+}
+
+// UsageErrorf is a UsageError (exit code ExitUsage) for an extension.
+func UsageErrorf(format string, args ...any) error { return usageErrorf(format, args...) }
+
+// WriteJSON prints v as indented JSON, as every command's --output json.
+func WriteJSON(w io.Writer, v any) error { return writeJSON(w, v) }
+
+// CheckTableName checks a DynamoDB table name flag (--table).
+func CheckTableName(name string) error { return checkTableName(name) }
+
+// NoArgs is the argument check of commands without arguments.
+func NoArgs(cmd *cobra.Command, args []string) error { return noArgs(cmd, args) }
 
 // UsageError is bad input caught before anything was changed: a missing or
 // malformed flag, a stray argument, an inconsistent combination.
@@ -92,9 +120,9 @@ func NewRootCommand(opts Options) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "switchyard",
 		Short: "Serverless failover for PostgreSQL HA pairs on AWS",
-		Long: "switchyard starts and follows failovers of a PostgreSQL HA pair run by the Switchyard\n" +
-			"Step Functions state machine, reads the cluster record, checks the deployable\n" +
-			"artefacts and runs the local AWS emulator.",
+		Long: "switchyard starts and follows failovers and switchovers of a PostgreSQL HA pair run\n" +
+			"by the Switchyard Step Functions state machine, pauses and resumes automatic\n" +
+			"failover, and reads the cluster record and its history.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          noArgs,
@@ -112,6 +140,9 @@ func NewRootCommand(opts Options) *cobra.Command {
 	pf.StringVar(&a.output, "output", OutputText, "output format: text or json")
 	for _, newCommand := range commands {
 		root.AddCommand(newCommand(a))
+	}
+	for _, ext := range opts.Extensions {
+		root.AddCommand(ext(a))
 	}
 	return root
 }

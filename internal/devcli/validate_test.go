@@ -1,4 +1,4 @@
-package cli_test
+package devcli_test
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package cli
+package devcli
 
 import (
 	"encoding/json"
@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/switchyard/switchyard/internal/cli"
 )
 
 // ExampleParams are the template parameters validate uses when none are
@@ -55,13 +57,13 @@ func (f validateFlags) parameters() (map[string]string, error) {
 	if f.paramsFile != "" {
 		var err error
 		if params, err = readParamsFile(f.paramsFile); err != nil {
-			return nil, &UsageError{Err: fmt.Errorf("--params: %w", err)}
+			return nil, &cli.UsageError{Err: fmt.Errorf("--params: %w", err)}
 		}
 	}
 	for _, kv := range f.params {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || strings.TrimSpace(k) == "" {
-			return nil, usageErrorf("--param %q is not KEY=VALUE", kv)
+			return nil, cli.UsageErrorf("--param %q is not KEY=VALUE", kv)
 		}
 		if params == nil {
 			params = map[string]string{}

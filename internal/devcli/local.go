@@ -1,4 +1,4 @@
-package cli
+package devcli
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/cwsim"
 	"github.com/switchyard/switchyard/internal/localaws/ddbsim"
@@ -24,14 +25,14 @@ import (
 // (the port the AWS tooling conventionally uses for local emulators).
 const DefaultLocalListen = "127.0.0.1:4566"
 
-func newLocalCommand(a *app) *cobra.Command {
+func newLocalCommand(env cli.Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "local",
 		Short: "Run parts of the local stack as processes",
-		Args:  noArgs,
+		Args:  cli.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newLocalAWSCommand(a))
+	cmd.AddCommand(newLocalAWSCommand(env))
 	return cmd
 }
 
@@ -42,7 +43,8 @@ type localAWSFlags struct {
 	tables     []string
 }
 
-func newLocalAWSCommand(a *app) *cobra.Command {
+func newLocalAWSCommand(env cli.Env) *cobra.Command {
+	a := &tool{env: env}
 	var f localAWSFlags
 	cmd := &cobra.Command{
 		Use:   "aws --topology FILE [--listen 127.0.0.1:4566] [--no-throttle] [--table NAME]...",
@@ -58,7 +60,7 @@ func newLocalAWSCommand(a *app) *cobra.Command {
 			"are evaluated every second, but no EventBridge rule exists, so an alarm starts\n" +
 			"nothing. DynamoDB starts empty: --table creates cluster-record tables (hash key\n" +
 			"\"cluster\", S). The full local stack with handlers and PostgreSQL is 'switchyard demo'.",
-		Args: noArgs,
+		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runLocalAWS(cmd.Context(), f) },
 	}
 	fl := cmd.Flags()
@@ -77,24 +79,24 @@ type emulator struct {
 	bus    *eventbus.Bus
 }
 
-func (a *app) runLocalAWS(ctx context.Context, f localAWSFlags) error {
+func (a *tool) runLocalAWS(ctx context.Context, f localAWSFlags) error {
 	if f.topology == "" {
-		return usageErrorf("--topology is required: the file that seeds the emulated network (e.g. testdata/topology/reference.yaml)")
+		return cli.UsageErrorf("--topology is required: the file that seeds the emulated network (e.g. testdata/topology/reference.yaml)")
 	}
 	if _, _, err := net.SplitHostPort(f.listen); err != nil {
-		return usageErrorf("--listen %q is not host:port: %v", f.listen, err)
+		return cli.UsageErrorf("--listen %q is not host:port: %v", f.listen, err)
 	}
 	for _, t := range f.tables {
-		if err := checkTableName(t); err != nil {
+		if err := cli.CheckTableName(t); err != nil {
 			return err
 		}
 	}
 	topo, err := localaws.LoadTopology(f.topology)
 	if err != nil {
-		return &UsageError{Err: fmt.Errorf("--topology: %w", err)}
+		return &cli.UsageError{Err: fmt.Errorf("--topology: %w", err)}
 	}
 	if len(topo.VPCs) == 0 && len(topo.HostedZones) == 0 && len(topo.Secrets) == 0 {
-		return usageErrorf("--topology %s declares no VPC, hosted zone or secret: is it a topology file (see testdata/topology/reference.yaml)?", f.topology)
+		return cli.UsageErrorf("--topology %s declares no VPC, hosted zone or secret: is it a topology file (see testdata/topology/reference.yaml)?", f.topology)
 	}
 	em, err := newEmulator(topo, f)
 	if err != nil {
@@ -126,8 +128,8 @@ func (a *app) runLocalAWS(ctx context.Context, f localAWSFlags) error {
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serving the emulator: %w", err)
 	}
-	if !a.jsonOutput() {
-		fmt.Fprintln(a.stderr, "emulator stopped")
+	if !a.env.JSONOutput() {
+		fmt.Fprintln(a.env.Stderr(), "emulator stopped")
 	}
 	return nil
 }
@@ -179,7 +181,7 @@ type localAWSReady struct {
 // emulatedServices are the signing names the emulator answers.
 var emulatedServices = []string{"ec2", "route53", "monitoring", "states", "dynamodb", "secretsmanager"}
 
-func (a *app) printEmulatorReady(endpoint string, topo *localaws.Topology, f localAWSFlags) error {
+func (a *tool) printEmulatorReady(endpoint string, topo *localaws.Topology, f localAWSFlags) error {
 	region := topo.Region
 	if region == "" {
 		region = "us-east-1"
@@ -188,23 +190,23 @@ func (a *app) printEmulatorReady(endpoint string, topo *localaws.Topology, f loc
 	if account == "" {
 		account = "123456789012"
 	}
-	if a.jsonOutput() {
-		return writeJSON(a.stdout, localAWSReady{Endpoint: endpoint, Region: region, AccountID: account,
+	if a.env.JSONOutput() {
+		return cli.WriteJSON(a.env.Stdout(), localAWSReady{Endpoint: endpoint, Region: region, AccountID: account,
 			Services: emulatedServices, Throttling: !f.noThrottle, Tables: f.tables})
 	}
 	throttling := "on (AWS's bucket sizes)"
 	if f.noThrottle {
 		throttling = "off"
 	}
-	fmt.Fprintf(a.stdout, "AWS emulator listening on %s\n", endpoint)
-	fmt.Fprintf(a.stdout, "  seeded from %s (region %s, account %s); throttling %s\n", f.topology, region, account, throttling)
-	fmt.Fprintf(a.stdout, "  services: EC2, Route 53, CloudWatch, Step Functions (no task handlers), DynamoDB, Secrets Manager\n")
+	fmt.Fprintf(a.env.Stdout(), "AWS emulator listening on %s\n", endpoint)
+	fmt.Fprintf(a.env.Stdout(), "  seeded from %s (region %s, account %s); throttling %s\n", f.topology, region, account, throttling)
+	fmt.Fprintf(a.env.Stdout(), "  services: EC2, Route 53, CloudWatch, Step Functions (no task handlers), DynamoDB, Secrets Manager\n")
 	for _, t := range f.tables {
-		fmt.Fprintf(a.stdout, "  table %s created (hash key cluster)\n", t)
+		fmt.Fprintf(a.env.Stdout(), "  table %s created (hash key cluster)\n", t)
 	}
-	fmt.Fprintf(a.stdout, "point clients at it with:\n")
-	fmt.Fprintf(a.stdout, "  export AWS_ENDPOINT_URL=%s\n", endpoint)
-	fmt.Fprintf(a.stdout, "  export AWS_REGION=%s AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\n", region)
-	fmt.Fprintf(a.stdout, "stop with Ctrl-C\n")
+	fmt.Fprintf(a.env.Stdout(), "point clients at it with:\n")
+	fmt.Fprintf(a.env.Stdout(), "  export AWS_ENDPOINT_URL=%s\n", endpoint)
+	fmt.Fprintf(a.env.Stdout(), "  export AWS_REGION=%s AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\n", region)
+	fmt.Fprintf(a.env.Stdout(), "stop with Ctrl-C\n")
 	return nil
 }

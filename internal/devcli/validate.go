@@ -1,4 +1,4 @@
-package cli
+package devcli
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchyard/switchyard/internal/asl"
+	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/samtemplate"
 )
@@ -35,7 +36,8 @@ type validateFlags struct {
 	writeDefinition string
 }
 
-func newValidateCommand(a *app) *cobra.Command {
+func newValidateCommand(env cli.Env) *cobra.Command {
+	a := &tool{env: env}
 	var f validateFlags
 	cmd := &cobra.Command{
 		Use:   "validate [--template template.yaml] [--asl FILE] [--config FILE]... [--param KEY=VALUE]...",
@@ -50,7 +52,7 @@ func newValidateCommand(a *app) *cobra.Command {
 			"  - each cluster configuration given with --config.\n" +
 			"An empty --template or --asl skips that check. Every problem is printed; the exit\n" +
 			"status is 1 if there is any.",
-		Args: noArgs,
+		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runValidate(cmd.Context(), f) },
 	}
 	fl := cmd.Flags()
@@ -79,16 +81,16 @@ type validateOutput struct {
 	Checks []checkResult `json:"checks"`
 }
 
-func (a *app) runValidate(_ context.Context, f validateFlags) error {
+func (a *tool) runValidate(_ context.Context, f validateFlags) error {
 	params, err := f.parameters()
 	if err != nil {
 		return err
 	}
 	if f.template == "" && f.asl == "" && len(f.configs) == 0 {
-		return usageErrorf("nothing to check: --template and --asl are empty and no --config was given")
+		return cli.UsageErrorf("nothing to check: --template and --asl are empty and no --config was given")
 	}
 	if f.writeDefinition != "" && f.template == "" {
-		return usageErrorf("--write-definition needs a --template to take the definition from")
+		return cli.UsageErrorf("--write-definition needs a --template to take the definition from")
 	}
 	var out validateOutput
 	if f.template != "" {
@@ -108,8 +110,8 @@ func (a *app) runValidate(_ context.Context, f validateFlags) error {
 		problems += len(out.Checks[i].Problems)
 	}
 	out.OK = problems == 0
-	if a.jsonOutput() {
-		if err := writeJSON(a.stdout, out); err != nil {
+	if a.env.JSONOutput() {
+		if err := cli.WriteJSON(a.env.Stdout(), out); err != nil {
 			return err
 		}
 	} else {
@@ -121,18 +123,18 @@ func (a *app) runValidate(_ context.Context, f validateFlags) error {
 	return nil
 }
 
-func printChecks(a *app, checks []checkResult) {
+func printChecks(a *tool, checks []checkResult) {
 	for _, c := range checks {
 		status := "ok  "
 		if len(c.Problems) > 0 {
 			status = "FAIL"
 		}
-		fmt.Fprintf(a.stdout, "%s  %-12s %s\n", status, c.Kind, c.Path)
+		fmt.Fprintf(a.env.Stdout(), "%s  %-12s %s\n", status, c.Kind, c.Path)
 		for _, p := range c.Problems {
-			fmt.Fprintf(a.stdout, "      - %s\n", p)
+			fmt.Fprintf(a.env.Stdout(), "      - %s\n", p)
 		}
 		for _, n := range c.Notes {
-			fmt.Fprintf(a.stdout, "      note: %s\n", n)
+			fmt.Fprintf(a.env.Stdout(), "      note: %s\n", n)
 		}
 	}
 }

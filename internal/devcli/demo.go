@@ -1,4 +1,4 @@
-package cli
+package devcli
 
 import (
 	"fmt"
@@ -7,12 +7,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/demo"
 	"github.com/switchyard/switchyard/internal/localstack"
 )
 
 // newDemoCommand runs a real failover on the embedded local stack.
-func newDemoCommand(a *app) *cobra.Command {
+func newDemoCommand(env cli.Env) *cobra.Command {
+	a := &tool{env: env}
 	var async, verbose bool
 	var fault, path string
 	cmd := &cobra.Command{
@@ -32,7 +34,7 @@ how long both nodes were writable (must be 0).
 Exits non-zero if anything went wrong. Run it from the Switchyard checkout.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts := demo.Options{Out: a.stdout, Stack: localstack.Options{Async: async}, Fault: fault, Path: path}
+			opts := demo.Options{Out: a.env.Stdout(), Stack: localstack.Options{Async: async}, Fault: fault, Path: path}
 			if verbose {
 				opts.Stack.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 			}
@@ -40,7 +42,7 @@ Exits non-zero if anything went wrong. Run it from the Switchyard checkout.`,
 			if err != nil {
 				return fmt.Errorf("demo failed: %w", err)
 			}
-			fmt.Fprintf(a.stdout, "demo passed: %s took over in %s with no acknowledged write lost\n", res.NewPrimary, res.Unavailable().Round(1e6))
+			fmt.Fprintf(a.env.Stdout(), "demo passed: %s took over in %s with no acknowledged write lost\n", res.NewPrimary, res.Unavailable().Round(1e6))
 			return nil
 		},
 	}
