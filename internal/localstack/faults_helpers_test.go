@@ -207,23 +207,6 @@ func executionsSoFar(s *localstack.Stack) (summary string, n int) {
 	return strings.Join(parts, ", "), len(parts)
 }
 
-// node2Timeline is node2's timeline: 1 until it is promoted, 2 after one
-// promotion.
-func node2Timeline(t *testing.T, s *localstack.Stack) int {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, s.Nodes["node2"].PG.DSN(localstack.DatabaseName, pgharness.Superuser))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var timeline int
-	if err := conn.QueryRow(ctx, "SELECT timeline_id FROM pg_control_checkpoint()").Scan(&timeline); err != nil {
-		t.Fatal(err)
-	}
-	return timeline
-}
-
 // startWriting starts a stack with opts (as startStack does), the dual
 // monitor and a client writing through the overlay IP every 50 ms, and
 // waits for its first 20 acknowledged writes.
