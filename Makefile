@@ -31,7 +31,7 @@ demo: setup
 ## faults: set up, then run the fault matrix on the local stack (docs/faults.md)
 ## and print its table; fails if any case failed or reported no row.
 ## FAULTS_MD=docs/faults.md also writes the table there as Markdown.
-FAULT_CASES := ^(TestFault|TestBrokenMonitoringPathDoesNotFailOver|TestStaleStandbyIsNotPromoted|TestConcurrentTriggersYieldOneFailover|TestUnconfirmedFenceNeverPromotes|TestInterruptedFailoverConverges|TestOldPrimary|TestSyncLossCancelledCommits|TestStrictPolicyAlarmsWhileCommitsWait|TestFenceUnderEventualConsistency|TestWatchdogStopsPrimaryWhoseAgentDied|TestManualFailoverFromConsoleInput|TestFastPath)
+FAULT_CASES := ^(TestFault|TestBrokenMonitoringPathDoesNotFailOver|TestStaleStandbyIsNotPromoted|TestConcurrentTriggersYieldOneFailover|TestUnconfirmedFenceNeverPromotes|TestInterruptedFailoverConverges|TestOldPrimary|TestSyncLossCancelledCommits|TestStrictPolicyAlarmsWhileCommitsWait|TestFenceUnderEventualConsistency|TestWatchdogStopsPrimaryWhoseAgentDied|TestManualFailoverFromConsoleInput|TestFastPath|TestSwitchoverUnderWritesLosesNothing|TestFormerPrimaryRejoinsAfterFailover)
 faults: setup
 	@set -o pipefail; $(GO) build -o bin/faulttable ./cmd/faulttable && \
 	$(GO) test -count=1 -json -timeout 14m -run '$(FAULT_CASES)' ./internal/localstack/ | \
