@@ -50,9 +50,10 @@ type testCluster struct {
 }
 
 type clusterOptions struct {
-	async  bool
-	policy string
-	lease  cluster.PrimaryLease // zero fields: test defaults below
+	async        bool
+	noAutoRejoin bool
+	policy       string
+	lease        cluster.PrimaryLease // zero fields: test defaults below
 }
 
 func startCluster(t *testing.T, o clusterOptions) *testCluster {
@@ -109,6 +110,7 @@ func startCluster(t *testing.T, o clusterOptions) *testCluster {
 		"database":    map[string]any{"secretId": "s"},
 		"lease":       lease,
 		"replication": map[string]any{"mode": map[bool]string{true: "async", false: "sync"}[o.async], "syncPolicy": o.policy, "degradeAfterSeconds": 2},
+		"rejoin":      map[string]any{"disabled": o.noAutoRejoin},
 	}
 	data, _ := json.Marshal(raw)
 	if tc.cfg, err = cluster.Parse(data); err != nil {

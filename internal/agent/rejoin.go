@@ -38,11 +38,13 @@ const rejoinRetry = time.Minute
 
 // mayRejoin reports whether this former primary may rejoin now: another
 // node is the recorded primary, serving under a valid lease that no
-// failover holds or hands over, and rejoin is on.
+// failover holds or hands over, and rejoin is on or was requested for this
+// node (switchyard rejoin).
 func (a *Agent) mayRejoin(now time.Time) (store.Record, Rejoiner, bool) {
 	rj, ok := a.deps.Controller.(Rejoiner)
 	rec, have := a.lastRecord()
-	if !ok || !have || !a.cfg.Cluster.AutoRejoin() || now.Before(a.rejoinRetryAt) || rec.Paused(now) {
+	requested := have && rec.RejoinRequest != nil && rec.RejoinRequest.Node == a.cfg.Node
+	if !ok || !have || !(a.cfg.Cluster.AutoRejoin() || requested) || now.Before(a.rejoinRetryAt) || rec.Paused(now) {
 		return rec, nil, false
 	}
 	l := rec.PrimaryLease

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchyard/switchyard/internal/agent"
 	"github.com/switchyard/switchyard/internal/dataplane"
 	"github.com/switchyard/switchyard/internal/store"
 )
@@ -37,33 +40,7 @@ func TestFormerPrimaryRejoinsAfterDiverging(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A failover, step by step as the state machine takes it.
-	lock, err := tc.records.AcquireLock(ctx, tc.cfg.Name, "exec-1", time.Minute, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tc.records.RevokePrimaryLease(ctx, tc.cfg.Name, "exec-1", lock.Epoch, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	tc.waitFor("node1's agent to fence its PostgreSQL", 10*time.Second, func() bool { return !tc.pair.Primary.Running() })
-	if _, err := tc.records.MarkHardFenced(ctx, tc.cfg.Name, "exec-1", lock.Epoch); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tc.records.GrantPrimary(ctx, tc.cfg.Name, store.Grant{Holder: "exec-1", Epoch: lock.Epoch, NewPrimary: "node2",
-		Now: time.Now(), Duration: tc.cfg.LeaseDuration(), ClockMargin: tc.cfg.ClockMargin()}); err != nil {
-		t.Fatal(err)
-	}
-	tc.waitFor("node2 promoted", 15*time.Second, func() bool {
-		var in bool
-		return conn2.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&in) == nil && !in
-	})
-	if tc.agent("node1").Snapshot().Rejoins != 0 {
-		t.Fatal("node1 rejoined while the failover still held the lock")
-	}
-	if _, err := tc.records.Commit(ctx, tc.cfg.Name, "exec-1", "node2", store.HistoryEntry{Action: store.ActionFailover,
-		From: "node1", Outcome: store.OutcomeSucceeded, StartedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	failOverToNode2(t, tc, conn2)
 	if _, err := conn2.Exec(ctx, "INSERT INTO rejoin_probe VALUES (2, 'node2 after the failover')"); err != nil {
 		t.Fatal(err)
 	}
@@ -113,4 +90,69 @@ func TestFormerPrimaryRejoinsAfterDiverging(t *testing.T) {
 		t.Errorf("the diverged write is in none of the %d kept segments", len(segs))
 	}
 	t.Logf("history: %s", last.Reason)
+}
+
+// failOverToNode2 takes the steps of a failover from node1 to node2 as the
+// state machine does (lock, revoke, fence, grant, promote, commit) and
+// checks node1 did not rejoin while the failover held the lock.
+func failOverToNode2(t *testing.T, tc *testCluster, conn2 *pgx.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	lock, err := tc.records.AcquireLock(ctx, tc.cfg.Name, "exec-1", time.Minute, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.records.RevokePrimaryLease(ctx, tc.cfg.Name, "exec-1", lock.Epoch, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	tc.waitFor("node1's agent to fence its PostgreSQL", 10*time.Second, func() bool { return !tc.pair.Primary.Running() })
+	if _, err := tc.records.MarkHardFenced(ctx, tc.cfg.Name, "exec-1", lock.Epoch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.records.GrantPrimary(ctx, tc.cfg.Name, store.Grant{Holder: "exec-1", Epoch: lock.Epoch, NewPrimary: "node2",
+		Now: time.Now(), Duration: tc.cfg.LeaseDuration(), ClockMargin: tc.cfg.ClockMargin()}); err != nil {
+		t.Fatal(err)
+	}
+	tc.waitFor("node2 promoted", 15*time.Second, func() bool {
+		var in bool
+		return conn2.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&in) == nil && !in
+	})
+	if tc.agent("node1").Snapshot().Rejoins != 0 {
+		t.Fatal("node1 rejoined while the failover still held the lock")
+	}
+	if _, err := tc.records.Commit(ctx, tc.cfg.Name, "exec-1", "node2", store.HistoryEntry{Action: store.ActionFailover,
+		From: "node1", Outcome: store.OutcomeSucceeded, StartedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// With automatic rejoin off, a former primary stays stopped and fenced
+// until an operator asks for the rejoin (switchyard rejoin writes the
+// request into the record); then its agent rejoins it and the request is
+// cleared.
+func TestRequestedRejoinWithAutomaticRejoinOff(t *testing.T) {
+	t.Parallel()
+	tc := startCluster(t, clusterOptions{async: true, noAutoRejoin: true})
+	tc.steady()
+	ctx := context.Background()
+	conn2 := tc.connect("node2")
+	failOverToNode2(t, tc, conn2)
+	// Three loops of node1's agent after the commit: an automatic rejoin
+	// would have started in the first (TestFormerPrimaryRejoinsAfterDiverging).
+	loops := tc.agent("node1").Snapshot().Loops
+	tc.waitFor("three loops of node1's agent after the failover", 10*time.Second, func() bool {
+		snap := tc.agent("node1").Snapshot()
+		return snap.Loops >= loops+3 && snap.State == agent.StateStopped && strings.Contains(snap.Reason, "needs rejoin")
+	})
+	if n := tc.agent("node1").Snapshot().Rejoins; n != 0 || tc.pair.Primary.Running() {
+		t.Fatalf("with automatic rejoin off node1 rejoined (%d) or runs (%t) unasked", n, tc.pair.Primary.Running())
+	}
+	if _, err := tc.records.RequestRejoin(ctx, tc.cfg.Name, "node1", "test", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	tc.waitFor("node1's agent to rejoin it on request", 60*time.Second, func() bool { return tc.agent("node1").Snapshot().Rejoins == 1 })
+	rec, err := tc.records.Get(ctx, tc.cfg.Name)
+	if err != nil || rec.RejoinRequest != nil || rec.History[len(rec.History)-1].Action != store.ActionRejoin {
+		t.Errorf("after the requested rejoin: request %+v, last entry %+v (%v)", rec.RejoinRequest, rec.History[len(rec.History)-1], err)
+	}
 }

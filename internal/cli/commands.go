@@ -11,6 +11,7 @@ var commands = []func(*app) *cobra.Command{
 	newSwitchoverCommand,
 	newPauseCommand,
 	newResumeCommand,
+	newRejoinCommand,
 	newStatusCommand,
 	newHistoryCommand,
 }

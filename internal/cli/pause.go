@@ -142,3 +142,49 @@ func (a *app) runResume(ctx context.Context, f pauseFlags) error {
 	fmt.Fprintf(a.stdout, "cluster %s: maintenance mode off, automatic failover acts again\n", f.cluster)
 	return nil
 }
+
+func newRejoinCommand(a *app) *cobra.Command {
+	var f pauseFlags
+	cmd := &cobra.Command{
+		Use:   "rejoin NODE --cluster NAME",
+		Short: "Ask a former primary's agent to rejoin it as the standby (pg_rewind)",
+		Long: "rejoin records in the cluster record that NODE should rejoin. Its agent acts on it\n" +
+			"even with automatic rejoin off (\"rejoin\":{\"disabled\":true}) once the recorded primary\n" +
+			"serves under a valid lease: it keeps the WAL the rewind discards, runs pg_rewind\n" +
+			"against the primary and starts NODE as its standby; the request is cleared when\n" +
+			"the rejoin is recorded in the history. Maintenance mode holds it.",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("rejoin takes one argument, the node to rejoin; got %d", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runRejoin(cmd.Context(), f, args[0]) },
+	}
+	f.bind(cmd, false)
+	return cmd
+}
+
+func (a *app) runRejoin(ctx context.Context, f pauseFlags, node string) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(node) == "" {
+		return usageErrorf("the node to rejoin is empty")
+	}
+	clients, err := a.clientsIn(ctx, "")
+	if err != nil {
+		return err
+	}
+	if _, err := readRecord(ctx, clients, f.cluster, f.table); err != nil {
+		return err
+	}
+	if _, err := store.New(clients.DynamoDB, f.table).RequestRejoin(ctx, f.cluster, node, f.by, a.now()); err != nil {
+		return fmt.Errorf("cluster %q: %w", f.cluster, err)
+	}
+	if a.jsonOutput() {
+		return writeJSON(a.stdout, map[string]any{"cluster": f.cluster, "rejoinRequested": node})
+	}
+	fmt.Fprintf(a.stdout, "cluster %s: rejoin of %s requested; its agent rewinds it and starts it as the standby (switchyard history shows the rejoin)\n", f.cluster, node)
+	return nil
+}

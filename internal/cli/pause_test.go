@@ -65,3 +65,29 @@ func TestPauseAndResume(t *testing.T) {
 		t.Errorf("status after resume still shows maintenance:\n%s", res.stdout)
 	}
 }
+
+// rejoin records the request for a former primary; the recorded primary
+// cannot be asked, and bad input changes nothing.
+func TestRejoinRequest(t *testing.T) {
+	em := newEmulator(t)
+	ctx := context.Background()
+	st := em.store(t)
+	if _, err := st.Init(ctx, "test", "node1"); err != nil {
+		t.Fatal(err)
+	}
+	if res := em.run(t, "rejoin", "--cluster", "test"); res.code != cli.ExitUsage || !strings.Contains(res.stderr, "one argument") {
+		t.Errorf("rejoin without a node: exit %d, %s", res.code, res.stderr)
+	}
+	if res := em.run(t, "rejoin", "node1", "--cluster", "test"); res.code != cli.ExitFailure || !strings.Contains(res.stderr, "recorded primary") {
+		t.Errorf("rejoin of the primary: exit %d, %s", res.code, res.stderr)
+	}
+	if rec, _ := st.Get(ctx, "test"); rec.RejoinRequest != nil {
+		t.Fatalf("a refused request was recorded: %+v", rec.RejoinRequest)
+	}
+	if res := em.run(t, "rejoin", "node2", "--cluster", "test", "--by", "bob"); res.code != cli.ExitOK {
+		t.Fatalf("rejoin node2: exit %d, %s", res.code, res.stderr)
+	}
+	if rec, _ := st.Get(ctx, "test"); rec.RejoinRequest == nil || rec.RejoinRequest.Node != "node2" || rec.RejoinRequest.By != "bob" {
+		t.Errorf("request in the record: %+v", rec.RejoinRequest)
+	}
+}

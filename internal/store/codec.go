@@ -22,6 +22,7 @@ const (
 	attrPrimLease = "primaryLease"
 	attrStandby   = "standby"
 	attrPause     = "pause"
+	attrRejoinReq = "rejoinRequest"
 )
 
 type item = map[string]types.AttributeValue
@@ -96,6 +97,9 @@ func marshal(r Record) item {
 			m["until"] = timeAttr(p.Until)
 		}
 		it[attrPause] = &types.AttributeValueMemberM{Value: m}
+	}
+	if q := r.RejoinRequest; q != nil {
+		it[attrRejoinReq] = &types.AttributeValueMemberM{Value: item{"node": str(q.Node), "by": str(q.By), "at": timeAttr(q.At)}}
 	}
 	hist := make([]types.AttributeValue, 0, len(r.History))
 	for _, h := range r.History {
@@ -186,6 +190,13 @@ func unmarshal(it item) (Record, error) {
 		r.Pause = &Pause{By: pd.str("by"), Reason: pd.str("reason"), Since: pd.time("since"), Until: pd.time("until")}
 		if pd.err != nil {
 			d.err = pd.err
+		}
+	}
+	if m, ok := d.mapAttr(attrRejoinReq); ok {
+		qd := decoder{it: m, path: attrRejoinReq + "."}
+		r.RejoinRequest = &RejoinRequest{Node: qd.str("node"), By: qd.str("by"), At: qd.time("at")}
+		if qd.err != nil {
+			d.err = qd.err
 		}
 	}
 	for i, av := range d.list(attrHistory) {

@@ -71,8 +71,11 @@ type Record struct {
 	// whether it may be promoted without losing an acknowledged write.
 	Standby *StandbyState `json:"standby,omitempty"`
 	// Pause is maintenance mode (nil when off): see Pause.
-	Pause     *Pause    `json:"pause,omitempty"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	Pause *Pause `json:"pause,omitempty"`
+	// RejoinRequest asks a former primary's agent to rejoin even when
+	// automatic rejoin is off (switchyard rejoin); its rejoin clears it.
+	RejoinRequest *RejoinRequest `json:"rejoinRequest,omitempty"`
+	UpdatedAt     time.Time      `json:"updatedAt"`
 	// History holds, oldest first (by FinishedAt), the last MaxHistory
 	// important entries and the last MaxRoutine routine ones, repeated
 	// routine outcomes coalesced (see appendHistory).
