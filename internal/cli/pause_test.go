@@ -6,6 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/switchyard/switchyard/internal/awsapi"
+
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/store"
 )
@@ -90,4 +96,29 @@ func TestRejoinRequest(t *testing.T) {
 	if rec, _ := st.Get(ctx, "test"); rec.RejoinRequest == nil || rec.RejoinRequest.Node != "node2" || rec.RejoinRequest.By != "bob" {
 		t.Errorf("request in the record: %+v", rec.RejoinRequest)
 	}
+}
+
+// status shows the detection alarms by the template's names: the state
+// CloudWatch reports, or "not found".
+func TestStatusShowsDetectionAlarms(t *testing.T) {
+	em := newEmulator(t)
+	ctx := context.Background()
+	if _, err := em.store(t).Init(ctx, "test", "node1"); err != nil {
+		t.Fatal(err)
+	}
+	clients, err := awsapi.NewClients(ctx, awsapi.LocalConfig(em.url, "us-east-1", "AKIDSEED")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := clients.CloudWatch.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("switchyard-test-primary-heartbeat"),
+		Namespace: aws.String("Switchyard"), MetricName: aws.String("Heartbeat"), Statistic: cwtypes.StatisticMaximum, Period: aws.Int32(10),
+		EvaluationPeriods: aws.Int32(2), Threshold: aws.Float64(1), ComparisonOperator: cwtypes.ComparisonOperatorLessThanThreshold}); err != nil {
+		t.Fatal(err)
+	}
+	res := em.run(t, "status", "--cluster", "test")
+	if res.code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	mustContain(t, "status", res.stdout, "alarms   switchyard-test-primary-heartbeat INSUFFICIENT_DATA since ",
+		"switchyard-test-primary-unreachable not found")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/localaws"
+	"github.com/switchyard/switchyard/internal/localaws/cwsim"
 	"github.com/switchyard/switchyard/internal/localaws/ddbsim"
 	"github.com/switchyard/switchyard/internal/localaws/sfnsim"
 	"github.com/switchyard/switchyard/internal/store"
@@ -39,6 +40,7 @@ type emulator struct {
 	url string
 	// now, when set, is the CLI's clock.
 	now func() time.Time
+	cw  *cwsim.Service
 
 	mu    sync.Mutex
 	sleep func(ctx context.Context, d time.Duration) error
@@ -66,8 +68,10 @@ func newEmulator(t *testing.T) *emulator {
 		}
 	}})
 	t.Cleanup(em.sfn.Close)
+	em.cw = cwsim.New(cwsim.Options{Region: testRegion, AccountID: "123456789012"})
 	em.srv.Register(ddb)
 	em.srv.Register(em.sfn)
+	em.srv.Register(em.cw)
 	hs := httptest.NewServer(em.srv)
 	t.Cleanup(hs.Close)
 	em.url = hs.URL

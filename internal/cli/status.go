@@ -65,6 +65,10 @@ type statusOutput struct {
 	Standby      *store.StandbyState `json:"standby"`
 	// Maintenance is the pause while it is active (null otherwise).
 	Maintenance *store.Pause `json:"maintenance"`
+	// Alarms are the detection alarms as CloudWatch has them (by the
+	// template's names); AlarmsError says why they could not be read.
+	Alarms      []alarmStatus `json:"alarms"`
+	AlarmsError string        `json:"alarmsError,omitempty"`
 	// Health is the verdict drawn from the record: is there a writable
 	// primary, can a standby take over, what fixes it.
 	Health health `json:"health"`
@@ -125,6 +129,7 @@ func (a *app) runStatus(ctx context.Context, f statusFlags) error {
 	if rec.Paused(now) {
 		out.Maintenance = rec.Pause
 	}
+	out.Alarms, out.AlarmsError = readAlarms(ctx, clients.CloudWatch, f.cluster)
 	out.Health = assessHealth(rec, now, f.stateMachineARN)
 	if f.stateMachineARN != "" {
 		out.StateMachineARN = f.stateMachineARN
@@ -197,6 +202,7 @@ func (a *app) printStatus(out statusOutput, now time.Time) error {
 		fmt.Fprintf(tw, "lease\texpired: held by %s until %s (%s); the next failover takes it over\n", l.Holder, formatTime(l.Expires), relative(l.Expires, now))
 	}
 	fmt.Fprintf(tw, "updated\t%s (version %d)\n", formatTime(out.UpdatedAt), out.Version)
+	printAlarms(tw, out, now)
 	fmt.Fprintf(tw, "health\t%s\n", out.Health.State)
 	for _, why := range out.Health.Why {
 		fmt.Fprintf(tw, "\t- %s\n", oneLine(why))

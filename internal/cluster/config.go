@@ -207,10 +207,10 @@ func (c *Config) applyDefaults() {
 		c.Detection.Namespace = "Switchyard"
 	}
 	if c.Detection.AlarmName == "" {
-		c.Detection.AlarmName = "switchyard-" + c.Name + "-primary-heartbeat"
+		c.Detection.AlarmName = DefaultHeartbeatAlarm(c.Name)
 	}
 	if c.Detection.ReachabilityAlarmName == "" {
-		c.Detection.ReachabilityAlarmName = "switchyard-" + c.Name + "-primary-unreachable"
+		c.Detection.ReachabilityAlarmName = DefaultReachabilityAlarm(c.Name)
 	}
 	c.applySafetyDefaults()
 	c.applyFastPathDefaults()

@@ -106,3 +106,10 @@ func (d Detection) IsAlarm(name string) bool {
 func (d Detection) IsReachabilityAlarm(name string) bool {
 	return name != AlarmNone && name == d.ReachabilityAlarmName
 }
+
+// DefaultHeartbeatAlarm and DefaultReachabilityAlarm are the detection
+// alarms' names as template.yaml creates them for cluster name.
+func DefaultHeartbeatAlarm(name string) string { return "switchyard-" + name + "-primary-heartbeat" }
+
+// DefaultReachabilityAlarm: see DefaultHeartbeatAlarm.
+func DefaultReachabilityAlarm(name string) string { return "switchyard-" + name + "-primary-unreachable" }
