@@ -112,4 +112,6 @@ func (d Detection) IsReachabilityAlarm(name string) bool {
 func DefaultHeartbeatAlarm(name string) string { return "switchyard-" + name + "-primary-heartbeat" }
 
 // DefaultReachabilityAlarm: see DefaultHeartbeatAlarm.
-func DefaultReachabilityAlarm(name string) string { return "switchyard-" + name + "-primary-unreachable" }
+func DefaultReachabilityAlarm(name string) string {
+	return "switchyard-" + name + "-primary-unreachable"
+}
