@@ -268,7 +268,7 @@ type health struct {
 	Fix     string      `json:"fix,omitempty"`
 }
 
-// rejoinDoc is the manual rejoin procedure.
+// rejoinDoc describes the rejoin (automatic, on request, by hand).
 const rejoinDoc = "docs/operations.md#re-joining-the-old-primary-as-a-standby"
 
 // assessHealth judges the cluster from its record at now. It only reads
@@ -342,9 +342,9 @@ func assessHealth(rec store.Record, now time.Time, stateMachineARN string) healt
 		h.Fix = "systemctl start switchyard-nodeprobe.service"
 	case writable && standby.NeedsRejoin():
 		h.State = healthDegraded
-		h.FixNote = fmt.Sprintf("rejoin %s as a standby (%s, step 4; steps 2-3 first if its instance was stopped). On %s, as postgres, with PostgreSQL and the agent stopped:",
-			standby.Node, rejoinDoc, standby.Node)
-		h.Fix = fmt.Sprintf("pg_rewind --target-pgdata=<PGDATA> --source-server='host=<%s address> port=5432 user=rewind dbname=postgres sslmode=require' --write-recovery-conf --progress", primary)
+		h.FixNote = fmt.Sprintf("rejoin %s as a standby (%s): start its instance if it is stopped; its agent rejoins it by itself, or, with automatic rejoin off, when asked:",
+			standby.Node, rejoinDoc)
+		h.Fix = fmt.Sprintf("switchyard rejoin %s --cluster %s", standby.Node, rec.Cluster)
 	case writable && canTakeOver:
 		h.State = healthOK
 	case writable:

@@ -260,7 +260,7 @@ func TestStatusDegradedUntilTheFormerPrimaryRejoins(t *testing.T) {
 		"primary node2 is writable: its lease runs until 2026-03-01T12:59:00Z (renewed 1m0s ago)",
 		"no standby can take over: node1 is the former primary",
 		"fix      rejoin node1 as a standby (docs/operations.md#re-joining-the-old-primary-as-a-standby",
-		"pg_rewind --target-pgdata=<PGDATA> --source-server='host=<node2 address>")
+		"switchyard rejoin node1 --cluster demo")
 }
 
 // A failover that revoked the primary's lease and ended before promoting
