@@ -17,24 +17,8 @@ func TestGrantedStandbyPromotesItself(t *testing.T) {
 	tc := startCluster(t, clusterOptions{async: true})
 	tc.steady()
 	ctx := context.Background()
-	lock, err := tc.records.AcquireLock(ctx, tc.cfg.Name, "exec-1", time.Minute, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tc.records.RevokePrimaryLease(ctx, tc.cfg.Name, "exec-1", lock.Epoch, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	tc.waitFor("node1's agent to fence its PostgreSQL after the revocation", 5*time.Second, func() bool {
-		return !tc.pair.Primary.Running()
-	})
-	if _, err := tc.records.MarkHardFenced(ctx, tc.cfg.Name, "exec-1", lock.Epoch); err != nil {
-		t.Fatal(err)
-	}
 	conn := tc.connect("node2")
-	if _, err := tc.records.GrantPrimary(ctx, tc.cfg.Name, store.Grant{Holder: "exec-1", Epoch: lock.Epoch, NewPrimary: "node2",
-		Now: time.Now(), Duration: tc.cfg.LeaseDuration(), ClockMargin: tc.cfg.ClockMargin()}); err != nil {
-		t.Fatal(err)
-	}
+	grantNode2(t, tc)
 	// The execution is gone: nobody calls pg_promote but the agent.
 	tc.waitFor("node2's agent to promote it", 10*time.Second, func() bool {
 		var inRecovery bool
@@ -58,4 +42,28 @@ func TestGrantedStandbyPromotesItself(t *testing.T) {
 		r, err := tc.records.Get(ctx, tc.cfg.Name)
 		return err == nil && r.PrimaryLease.Node == "node2" && r.PrimaryLease.Renewed.After(rec.PrimaryLease.Renewed)
 	})
+}
+
+// grantNode2 takes a failover's steps up to the grant, as the state
+// machine does: lock (execution "exec-1"), revoke node1's lease, wait for
+// node1's agent to stop its PostgreSQL, record the hard fence, and grant
+// node2 the primary role.
+func grantNode2(t *testing.T, tc *testCluster) {
+	t.Helper()
+	ctx := context.Background()
+	lock, err := tc.records.AcquireLock(ctx, tc.cfg.Name, "exec-1", time.Minute, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.records.RevokePrimaryLease(ctx, tc.cfg.Name, "exec-1", lock.Epoch, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	tc.waitFor("node1's agent to fence its PostgreSQL after the revocation", 10*time.Second, func() bool { return !tc.pair.Primary.Running() })
+	if _, err := tc.records.MarkHardFenced(ctx, tc.cfg.Name, "exec-1", lock.Epoch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.records.GrantPrimary(ctx, tc.cfg.Name, store.Grant{Holder: "exec-1", Epoch: lock.Epoch, NewPrimary: "node2",
+		Now: time.Now(), Duration: tc.cfg.LeaseDuration(), ClockMargin: tc.cfg.ClockMargin()}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -98,21 +98,7 @@ func TestFormerPrimaryRejoinsAfterDiverging(t *testing.T) {
 func failOverToNode2(t *testing.T, tc *testCluster, conn2 *pgx.Conn) {
 	t.Helper()
 	ctx := context.Background()
-	lock, err := tc.records.AcquireLock(ctx, tc.cfg.Name, "exec-1", time.Minute, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tc.records.RevokePrimaryLease(ctx, tc.cfg.Name, "exec-1", lock.Epoch, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	tc.waitFor("node1's agent to fence its PostgreSQL", 10*time.Second, func() bool { return !tc.pair.Primary.Running() })
-	if _, err := tc.records.MarkHardFenced(ctx, tc.cfg.Name, "exec-1", lock.Epoch); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tc.records.GrantPrimary(ctx, tc.cfg.Name, store.Grant{Holder: "exec-1", Epoch: lock.Epoch, NewPrimary: "node2",
-		Now: time.Now(), Duration: tc.cfg.LeaseDuration(), ClockMargin: tc.cfg.ClockMargin()}); err != nil {
-		t.Fatal(err)
-	}
+	grantNode2(t, tc)
 	tc.waitFor("node2 promoted", 15*time.Second, func() bool {
 		var in bool
 		return conn2.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&in) == nil && !in
