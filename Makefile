@@ -22,7 +22,7 @@ test: setup
 	$(GO) test -run '^$$' -fuzz '^FuzzIntake$$' -fuzztime 20s ./internal/failover/
 
 ## demo: set up, then run a real failover on the local stack
-## (FAULT=crash|blackhole, DETECTION=fast|alarm).
+## (FAULT=crash|blackhole|switchover, DETECTION=fast|alarm).
 FAULT ?= crash
 DETECTION ?= fast
 demo: setup

@@ -135,7 +135,7 @@ func (a *app) runFailover(ctx context.Context, f failoverFlags) error {
 		if a.jsonOutput() {
 			return writeJSON(a.stdout, res)
 		}
-		fmt.Fprintf(a.stdout, "follow it with: switchyard status --cluster %s --table TABLE --state-machine-arn %s\n", req.Cluster, f.stateMachineARN)
+		fmt.Fprintf(a.stdout, "follow it with: switchyard status --cluster %s --state-machine-arn %s\n", req.Cluster, f.stateMachineARN)
 		return nil
 	}
 	var onEvent func(timelineEvent)

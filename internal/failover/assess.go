@@ -181,3 +181,13 @@ type heartbeatEvidence struct {
 	lsnAge         time.Duration
 	err            error
 }
+
+// observedTrigger is the trigger as the decision weighs it: an alarm
+// trigger from the reachability alarm is the standby's own view, not the
+// primary's heartbeats.
+func observedTrigger(d cluster.Detection, r Request) string {
+	if r.Trigger == TriggerAlarm && d.IsReachabilityAlarm(r.Observer) {
+		return "reachability-alarm"
+	}
+	return r.Trigger
+}

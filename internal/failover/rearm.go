@@ -56,13 +56,3 @@ func triggerAlarm(d cluster.Detection, r Request) string {
 	}
 	return d.AlarmName
 }
-
-// observedTrigger is the trigger as the decision weighs it: an alarm
-// trigger from the reachability alarm is the standby's own view, not the
-// primary's heartbeats.
-func observedTrigger(d cluster.Detection, r Request) string {
-	if r.Trigger == TriggerAlarm && d.IsReachabilityAlarm(r.Observer) {
-		return "reachability-alarm"
-	}
-	return r.Trigger
-}

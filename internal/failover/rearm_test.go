@@ -41,6 +41,27 @@ func TestRearmPutsTheAlarmBackToOK(t *testing.T) {
 		t.Fatalf("alarm is %s after re-arm, want OK", st.Value)
 	}
 
+	// An execution the reachability alarm started re-arms that alarm and
+	// leaves the heartbeat alarm as it is.
+	reach := cfg.Detection.ReachabilityAlarmName
+	putHeartbeatAlarm(t, c.CloudWatch, reach)
+	for name, state := range map[string]cwtypes.StateValue{reach: cwtypes.StateValueAlarm, cfg.Detection.AlarmName: cwtypes.StateValueAlarm} {
+		if _, err := c.CloudWatch.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(name),
+			StateValue: state, StateReason: aws.String("test")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Request.Observer = reach
+	if _, err := step.Handle(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := cw.AlarmState(reach); st.Value != cwsim.StateOK {
+		t.Errorf("reachability alarm is %s after its re-arm, want OK", st.Value)
+	}
+	if st, _ := cw.AlarmState(cfg.Detection.AlarmName); st.Value != cwsim.StateAlarm {
+		t.Errorf("heartbeat alarm is %s after the reachability alarm's re-arm, want it left in ALARM", st.Value)
+	}
+
 	// A manual execution has no alarm to re-arm: refused, nothing called.
 	srv.ResetCalls()
 	s.Request.Trigger = TriggerManual
