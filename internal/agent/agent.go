@@ -91,8 +91,8 @@ type Snapshot struct {
 	// FastPathTriggers counts the failovers this standby's detector
 	// started.
 	FastPathTriggers int
-	// Rejoins counts the times the agent rewound this former primary and
-	// started it as a standby of the recorded primary.
+	// Rejoins counts the times the agent rewound (or re-cloned) this
+	// former primary and started it as a standby of the recorded primary.
 	Rejoins int
 	Loops   int64
 }
@@ -110,6 +110,9 @@ type Agent struct {
 	renewFailing  bool
 	detachedFrom  string // the failover whose revocation this standby detached for
 	rejoinRetryAt time.Time
+	// recloneSwapFailed keeps a re-clone that could not replace the data
+	// directory from cloning again until the agent restarts.
+	recloneSwapFailed error
 	// watchdog is what the agent knows of its watchdog: a restarted agent
 	// does not know whether its predecessor left it armed.
 	watchdog watchdogState
@@ -303,7 +306,7 @@ func (a *Agent) follow(ctx context.Context, obs observation, why string) {
 			a.setState(StateStandby, "read-only, fenced earlier ("+r+"); needs rejoin (pg_rewind) to follow the primary")
 			return
 		}
-		a.setState(StateStandby, why)
+		a.setState(StateStandby, why+a.replacedNote())
 	default:
 		a.disarm()
 		dir := a.deps.Controller.DataDir()

@@ -84,9 +84,11 @@ type PGCtl struct {
 	// when the agent does not run as the PostgreSQL owner.
 	RunAs []string
 	// RejoinDSN is the conninfo, without host and port, that a rejoin's
-	// pg_rewind reads the new primary with and that becomes the rejoined
-	// standby's primary_conninfo (pg_rewind --write-recovery-conf): a role
-	// with REPLICATION and pg_rewind's function grants (docs/operations.md).
+	// pg_rewind reads the new primary with (and a re-clone's pg_basebackup
+	// copies it with) and that becomes the rejoined standby's
+	// primary_conninfo (pg_rewind --write-recovery-conf, pg_basebackup -R):
+	// a role with REPLICATION and pg_rewind's function grants
+	// (docs/operations.md).
 	RejoinDSN string
 	// Node is this node's name: the standby's application_name, which
 	// synchronous_standby_names on the primary names.
@@ -110,8 +112,9 @@ func (p PGCtl) SourceDSN(addr string) string {
 	return fmt.Sprintf("host=%s port=%s %s application_name=%s", host, port, p.RejoinDSN, p.Node)
 }
 
-// Follow has nothing to add: pg_rewind --write-recovery-conf wrote
-// standby.signal and primary_conninfo from SourceDSN.
+// Follow has nothing to add: pg_rewind --write-recovery-conf (a re-clone:
+// pg_basebackup -R) wrote standby.signal and primary_conninfo from
+// SourceDSN.
 func (p PGCtl) Follow(string) error { return nil }
 
 // DataDir is the data directory.

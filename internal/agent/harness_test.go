@@ -52,8 +52,11 @@ type testCluster struct {
 type clusterOptions struct {
 	async        bool
 	noAutoRejoin bool
+	noReclone    bool
 	policy       string
 	lease        cluster.PrimaryLease // zero fields: test defaults below
+	// extraConfig is added to both nodes' postgresql.conf.
+	extraConfig map[string]string
 }
 
 func startCluster(t *testing.T, o clusterOptions) *testCluster {
@@ -61,8 +64,12 @@ func startCluster(t *testing.T, o clusterOptions) *testCluster {
 	ctx := testCtx(t, time.Minute)
 	tc := &testCluster{t: t, agents: map[string]*agent.Agent{}, cancels: map[string]context.CancelFunc{},
 		dones: map[string]chan struct{}{}, dogs: map[string]*countingWatchdog{}, published: map[string][]float64{}}
+	extra := map[string]string{"wal_receiver_status_interval": "'1s'"}
+	for k, v := range o.extraConfig {
+		extra[k] = v
+	}
 	pair, err := pgharness.StartPair(ctx, pgharness.PairOptions{Sync: !o.async, Logf: t.Logf,
-		ExtraConfig: map[string]string{"wal_receiver_status_interval": "'1s'"},
+		ExtraConfig: extra,
 		ReplicationAddr: func(primary *pgharness.Node) string {
 			l, err := dataplane.NewLink("replication", primary.Addr())
 			if err != nil {
@@ -110,7 +117,7 @@ func startCluster(t *testing.T, o clusterOptions) *testCluster {
 		"database":    map[string]any{"secretId": "s"},
 		"lease":       lease,
 		"replication": map[string]any{"mode": map[bool]string{true: "async", false: "sync"}[o.async], "syncPolicy": o.policy, "degradeAfterSeconds": 2},
-		"rejoin":      map[string]any{"disabled": o.noAutoRejoin},
+		"rejoin":      map[string]any{"disabled": o.noAutoRejoin, "noReclone": o.noReclone},
 	}
 	data, _ := json.Marshal(raw)
 	if tc.cfg, err = cluster.Parse(data); err != nil {

@@ -20,16 +20,18 @@ import (
 // Rejoiner is what a Controller offers to rejoin a former primary as a
 // standby of the recorded primary.
 type Rejoiner interface {
-	// Tool returns a PostgreSQL program (pg_rewind, pg_controldata) run as
-	// the data directory's owner.
+	// Tool returns a PostgreSQL program (pg_rewind, pg_controldata,
+	// pg_basebackup) run as the data directory's owner.
 	Tool(ctx context.Context, name string, args ...string) *exec.Cmd
 	// SourceDSN is the conninfo pg_rewind reads the primary at addr
-	// (host:port) with; with --write-recovery-conf it also becomes the
+	// (host:port) with, and pg_basebackup clones it with; with
+	// --write-recovery-conf (pg_basebackup: -R) it also becomes the
 	// standby's primary_conninfo.
 	SourceDSN(addr string) string
-	// Follow finishes the stopped, rewound data directory as a standby of
-	// the primary at addr (standby.signal and primary_conninfo, if
-	// pg_rewind's own are not what this node needs).
+	// Follow finishes the stopped, rewound or re-cloned data directory as
+	// a standby of the primary at addr (standby.signal and
+	// primary_conninfo, if the ones pg_rewind or pg_basebackup wrote are
+	// not what this node needs).
 	Follow(addr string) error
 }
 
@@ -57,8 +59,10 @@ func (a *Agent) mayRejoin(now time.Time) (store.Record, Rejoiner, bool) {
 
 // rejoin rewinds the stopped, fenced data directory against the recorded
 // primary, keeps the WAL the rewind discards, and starts PostgreSQL as its
-// standby. A failure leaves the node stopped and fenced, retried after
-// rejoinRetry.
+// standby. When pg_rewind itself fails it re-clones the data directory
+// instead (reclone.go), keeping the old one, unless the configuration or
+// the failure says not to. A failure leaves the node stopped and fenced,
+// retried after rejoinRetry.
 func (a *Agent) rejoin(ctx context.Context, rec store.Record, rj Rejoiner) {
 	started := a.now()
 	primary, ok := a.cfg.Cluster.Node(rec.Primary)
@@ -68,8 +72,20 @@ func (a *Agent) rejoin(ctx context.Context, rec store.Record, rj Rejoiner) {
 	a.log.Warn("rejoining: rewinding this former primary to follow the recorded primary", "primary", rec.Primary, "epoch", rec.Epoch)
 	a.setState(StateStopped, "rejoining: pg_rewind against "+rec.Primary)
 	detail, err := a.rewind(ctx, rj, primary.PostgresAddr)
+	steps, kept := []string{"rewind", "start"}, ""
+	if rf := (*rewindFailed)(nil); errors.As(err, &rf) {
+		if why := a.recloneRefusal(rf); why != "" {
+			err = fmt.Errorf("%w; no re-clone: %s", err, why)
+		} else {
+			steps = []string{"rewind", "reclone", "start"}
+			detail, kept, err = a.reclone(ctx, rj, rec.Primary, primary.PostgresAddr, rf)
+		}
+	}
 	if err == nil {
 		err = a.startRejoined(ctx, rj, primary.PostgresAddr)
+		if err != nil && kept != "" {
+			err = fmt.Errorf("%w (re-cloned; the old data directory is kept at %s)", err, kept)
+		}
 	}
 	if err != nil {
 		_ = markFenced(a.deps.Controller.DataDir(), time.Now().UTC().Format(time.RFC3339)+" rejoin failed: "+err.Error())
@@ -83,7 +99,7 @@ func (a *Agent) rejoin(ctx context.Context, rec store.Record, rj Rejoiner) {
 	wctx, cancel := context.WithTimeout(ctx, a.cfg.CheckTimeout)
 	defer cancel()
 	entry := store.HistoryEntry{Outcome: store.OutcomeSucceeded, Reason: detail, StartedAt: started.UTC(), FinishedAt: a.now().UTC(),
-		Steps: []string{"rewind", "start"}}
+		Steps: steps}
 	if _, err := a.deps.Store.RecordRejoin(wctx, a.cfg.Cluster.Name, a.cfg.Node, entry); err != nil {
 		a.log.Error("recording the rejoin in the history failed", "error", err)
 	}
@@ -126,7 +142,7 @@ func (a *Agent) rewind(ctx context.Context, rj Rejoiner, addr string) (string, e
 	}
 	out, err := rj.Tool(ctx, "pg_rewind", "--dry-run", "--target-pgdata="+dir, src).CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("pg_rewind --dry-run: %w: %s", err, lastLines(out))
+		return "", &rewindFailed{run: "pg_rewind --dry-run", err: err, out: out}
 	}
 	div, found := parseDivergence(string(out))
 	if !found {
@@ -141,7 +157,7 @@ func (a *Agent) rewind(ctx context.Context, rj Rejoiner, addr string) (string, e
 			return "", err
 		}
 		if out, err := rj.Tool(ctx, "pg_rewind", "--target-pgdata="+dir, src, "--write-recovery-conf").CombinedOutput(); err != nil {
-			return "", fmt.Errorf("pg_rewind: %w: %s", err, lastLines(out))
+			return "", &rewindFailed{run: "pg_rewind", err: err, out: out}
 		}
 		kept = fmt.Sprintf("diverged at %s on timeline %d; %d WAL segment(s) from there kept in %s", div.lsnText, div.timeline, n, keepDir)
 	}
