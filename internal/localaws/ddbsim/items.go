@@ -179,6 +179,7 @@ func (s *Service) putItem(call *localaws.Call) (any, error) {
 		return nil, err
 	}
 	t.put(h, r, in.Item.clone())
+	t.stream.record(s.region, t.keyItem(in.Item), old, in.Item, s.now())
 	return returnValues(in.ReturnValues, old, nil, nil), nil
 }
 
@@ -203,6 +204,7 @@ func (s *Service) deleteItem(call *localaws.Call) (any, error) {
 	}
 	if old != nil {
 		t.remove(h, r)
+		t.stream.record(s.region, t.keyItem(old), old, nil, s.now())
 	}
 	return returnValues(in.ReturnValues, old, nil, nil), nil
 }
@@ -256,6 +258,7 @@ func (s *Service) updateItem(call *localaws.Call) (any, error) {
 		return nil, err
 	}
 	t.put(h, r, updated)
+	t.stream.record(s.region, t.keyItem(updated), old, updated, s.now())
 	return returnValues(in.ReturnValues, old, updated, u.paths()), nil
 }
 

@@ -14,11 +14,13 @@ import (
 // TableSpec describes a table to create in process (the local stack's
 // bootstrap). Key types are "S", "N" or "B"; RangeKey is optional.
 type TableSpec struct {
-	Name         string
-	HashKey      string
-	HashKeyType  string
-	RangeKey     string
-	RangeKeyType string
+	// StreamViewType turns on the table's stream ("" for none).
+	StreamViewType string
+	Name           string
+	HashKey        string
+	HashKeyType    string
+	RangeKey       string
+	RangeKeyType   string
 }
 
 // table is one table: its key schema and its items, by encoded hash key
@@ -31,6 +33,7 @@ type table struct {
 	read, write        int64
 	created            time.Time
 	items              map[string]map[string]item
+	stream             *stream // nil without a StreamSpecification
 }
 
 type keySchemaElement struct {
@@ -56,6 +59,7 @@ type createTableInput struct {
 	ProvisionedThroughput  *provisionedThroughput `json:"ProvisionedThroughput"`
 	GlobalSecondaryIndexes []json.RawMessage      `json:"GlobalSecondaryIndexes"`
 	LocalSecondaryIndexes  []json.RawMessage      `json:"LocalSecondaryIndexes"`
+	StreamSpecification    *streamSpecification   `json:"StreamSpecification"`
 }
 
 // CreateTable creates a table in process, as CreateTable over the wire would.
@@ -63,6 +67,9 @@ func (s *Service) CreateTable(spec TableSpec) error {
 	in := createTableInput{TableName: spec.Name, BillingMode: "PAY_PER_REQUEST",
 		KeySchema:            []keySchemaElement{{AttributeName: spec.HashKey, KeyType: "HASH"}},
 		AttributeDefinitions: []attributeDefinition{{AttributeName: spec.HashKey, AttributeType: spec.HashKeyType}},
+	}
+	if spec.StreamViewType != "" {
+		in.StreamSpecification = &streamSpecification{StreamEnabled: true, StreamViewType: spec.StreamViewType}
 	}
 	if spec.RangeKey != "" {
 		in.KeySchema = append(in.KeySchema, keySchemaElement{AttributeName: spec.RangeKey, KeyType: "RANGE"})
@@ -101,7 +108,13 @@ func (s *Service) create(in createTableInput) (*table, error) {
 	if len(in.GlobalSecondaryIndexes)+len(in.LocalSecondaryIndexes) > 0 {
 		return nil, validation("The local stack does not emulate secondary indexes")
 	}
+	if err := validStreamSpec(in.StreamSpecification); err != nil {
+		return nil, err
+	}
 	t := &table{name: in.TableName, created: s.now(), items: map[string]map[string]item{}, billingMode: in.BillingMode}
+	if spec := in.StreamSpecification; spec != nil && spec.StreamEnabled {
+		t.stream = newStream(spec.StreamViewType, s.tableArn(in.TableName), t.created)
+	}
 	types := map[string]string{}
 	for _, d := range in.AttributeDefinitions {
 		if !slices.Contains([]string{typeS, typeN, typeB}, d.AttributeType) {
@@ -184,6 +197,10 @@ func (s *Service) describe(t *table) map[string]any {
 		"BillingModeSummary":   map[string]any{"BillingMode": t.billingMode},
 		"ProvisionedThroughput": map[string]any{"ReadCapacityUnits": t.read, "WriteCapacityUnits": t.write,
 			"NumberOfDecreasesToday": 0},
+	}
+	if st := t.stream; st != nil {
+		d["StreamSpecification"] = streamSpecification{StreamEnabled: true, StreamViewType: st.viewType}
+		d["LatestStreamArn"], d["LatestStreamLabel"] = st.arn, st.label
 	}
 	return d
 }
