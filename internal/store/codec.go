@@ -145,8 +145,22 @@ func marshalEntry(h HistoryEntry) types.AttributeValue {
 		}
 		m["steps"] = &types.AttributeValueMemberL{Value: steps}
 	}
+	if len(h.StepMs) > 0 {
+		ms := item{}
+		for name, v := range h.StepMs {
+			ms[name] = num(v)
+		}
+		m["stepMs"] = &types.AttributeValueMemberM{Value: ms}
+	}
 	return &types.AttributeValueMemberM{Value: m}
 }
+
+// EncodeRecord is the DynamoDB item of a record, as the store writes it.
+func EncodeRecord(r Record) map[string]types.AttributeValue { return marshal(r) }
+
+// DecodeRecord reads a record from a DynamoDB item of the cluster table,
+// such as a stream record's image.
+func DecodeRecord(it map[string]types.AttributeValue) (Record, error) { return unmarshal(it) }
 
 // unmarshal reads a record from its item.
 func unmarshal(it item) (Record, error) {
@@ -215,6 +229,16 @@ func unmarshal(it item) (Record, error) {
 		for _, s := range hd.list("steps") {
 			if sv, ok := s.(*types.AttributeValueMemberS); ok {
 				h.Steps = append(h.Steps, sv.Value)
+			}
+		}
+		if ms, ok := hd.mapAttr("stepMs"); ok {
+			md := decoder{it: ms, path: hd.path + "stepMs."}
+			h.StepMs = map[string]int64{}
+			for name := range ms {
+				h.StepMs[name] = md.num(name)
+			}
+			if md.err != nil {
+				return Record{}, md.err
 			}
 		}
 		if hd.err != nil {

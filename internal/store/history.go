@@ -101,6 +101,15 @@ func bounded(entry HistoryEntry) HistoryEntry {
 	if entry.Steps != nil {
 		entry.Steps = steps
 	}
+	if entry.StepMs != nil {
+		ms := make(map[string]int64, len(entry.StepMs))
+		for _, s := range entry.Steps {
+			if v, ok := entry.StepMs[s]; ok {
+				ms[s] = v
+			}
+		}
+		entry.StepMs = ms
+	}
 	return entry
 }
 

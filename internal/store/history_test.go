@@ -197,13 +197,15 @@ func TestWorstCaseItemSize(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("é", n) } // 2 bytes each: cut at a boundary
 	huge := long(10 * maxReasonLen)
 	steps := make([]string, 3*maxSteps)
+	stepMs := map[string]int64{}
 	for i := range steps {
-		steps[i] = long(maxStepLen)
+		steps[i] = clip(fmt.Sprint(i)+long(maxStepLen), maxStepLen) // distinct: each has its timing
+		stepMs[steps[i]] = 1 << 40
 	}
 	entry := func(outcome string, i int) HistoryEntry {
 		return bounded(HistoryEntry{Epoch: 1 << 40, Action: long(maxNameLen), From: long(maxNameLen), To: long(maxNameLen),
 			Outcome: outcome, Execution: strings.Repeat("a", 2*maxExecutionLen) + fmt.Sprint(i), Reason: huge,
-			Committed: outcome == OutcomeSucceeded, StartedAt: t0, FinishedAt: t0.Add(time.Duration(i)), Steps: steps})
+			Committed: outcome == OutcomeSucceeded, StartedAt: t0, FinishedAt: t0.Add(time.Duration(i)), Steps: steps, StepMs: stepMs})
 	}
 	var hist []HistoryEntry
 	for i := range 2 * MaxHistory {

@@ -153,6 +153,9 @@ type HistoryEntry struct {
 	// Steps lists the steps that completed, in order ("lease", "assess",
 	// "fence", ...).
 	Steps []string `json:"steps,omitempty"`
+	// StepMs holds how long each step in Steps took, in milliseconds
+	// (steps the writer did not time are absent).
+	StepMs map[string]int64 `json:"stepMs,omitempty"`
 
 	// Count is how many consecutive attempts with the same routine outcome
 	// this entry stands for; 0 (an entry written before coalescing

@@ -331,6 +331,7 @@ func TestCodecRoundTrip(t *testing.T) {
 			Epoch: 6, Action: ActionSwitchover, From: "node1", To: "node2", Execution: execB,
 			Outcome: OutcomeSucceeded, Reason: "maintenance", Committed: true,
 			StartedAt: t0.Add(-time.Minute), FinishedAt: t0, Steps: []string{"lease", "demote"},
+			StepMs: map[string]int64{"demote": 312},
 		}},
 	}
 	out, err := unmarshal(marshal(in))
