@@ -100,6 +100,21 @@ func (s *Server) annotate(call *Call, body []byte) {
 				add("arn:aws:secretsmanager:%s:%s:secret:%s", region, account, id)
 			}
 		}
+	case "sns":
+		// IAM authorizes calls on a topic (Publish, Subscribe,
+		// GetTopicAttributes, ...) against its ARN, which snssim records;
+		// CreateTopic against the ARN the topic will have (a bare name
+		// recorded is expanded to it); ListTopics only against "*".
+		if op == "ListTopics" {
+			break
+		}
+		for _, id := range ids {
+			if strings.HasPrefix(id, "arn:") {
+				arns = append(arns, id)
+			} else {
+				add("arn:aws:sns:%s:%s:%s", region, account, id)
+			}
+		}
 	default: // states and others record ARNs already
 		for _, id := range ids {
 			if strings.HasPrefix(id, "arn:") {

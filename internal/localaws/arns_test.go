@@ -39,7 +39,7 @@ func (namedService) WriteError(w http.ResponseWriter, c *Call, e *APIError) {
 func TestCallLogRecordsARNsAndConditionKeys(t *testing.T) {
 	s := NewServer()
 	s.SetAccountID("111122223333")
-	for _, n := range []string{"ec2", "dynamodb", "monitoring", "route53", "secretsmanager", "states"} {
+	for _, n := range []string{"ec2", "dynamodb", "monitoring", "route53", "secretsmanager", "states", "sns"} {
 		s.Register(namedService{n})
 	}
 	hs := httptest.NewServer(s)
@@ -68,6 +68,10 @@ func TestCallLogRecordsARNsAndConditionKeys(t *testing.T) {
 		{"route53", "GetChange", "C9", "", []string{"arn:aws:route53:::change/C9"}, nil},
 		{"secretsmanager", "GetSecretValue", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbC", "",
 			[]string{"arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbC"}, nil},
+		{"sns", "Publish", "arn:aws:sns:eu-west-1:111122223333:switchyard-alerts", "",
+			[]string{"arn:aws:sns:eu-west-1:111122223333:switchyard-alerts"}, nil},
+		{"sns", "CreateTopic", "switchyard-alerts", "", []string{"arn:aws:sns:eu-west-1:111122223333:switchyard-alerts"}, nil},
+		{"sns", "ListTopics", "arn:aws:sns:eu-west-1:111122223333:switchyard-alerts", "", nil, nil},
 	}
 	for _, c := range cases {
 		req, _ := http.NewRequest(http.MethodPost, hs.URL, bytes.NewReader([]byte(c.body)))

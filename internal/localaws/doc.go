@@ -18,6 +18,6 @@
 //     ENIs, instances, Elastic IPs, hosted zones, secrets).
 //
 // Each service lives in its own subpackage (ec2sim, route53sim, cwsim, sfnsim,
-// ddbsim, smsim) and speaks its real wire protocol; this package knows none of
-// them. The emulator is a test and demo fixture: it is never deployed.
+// ddbsim, smsim, snssim) and speaks its real wire protocol; this package knows
+// none of them. The emulator is a test and demo fixture: it is never deployed.
 package localaws

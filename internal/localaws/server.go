@@ -15,7 +15,7 @@ import (
 type Service interface {
 	// SigningName is the SigV4 service name in the credential scope of
 	// requests meant for this service: "ec2", "route53", "monitoring",
-	// "states", "dynamodb", "secretsmanager".
+	// "states", "dynamodb", "secretsmanager", "sns".
 	SigningName() string
 	// Operation names the API operation a request asks for. It returns an
 	// *APIError when the request names none the service knows.

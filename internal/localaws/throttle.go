@@ -19,12 +19,20 @@ const (
 	BucketStepFunctions  = "states"
 	BucketDynamoDB       = "dynamodb"
 	BucketSecrets        = "secretsmanager"
+	BucketSNS            = "sns-publish"
 )
 
 // DefaultBuckets are AWS's documented bucket sizes and refill rates (EC2
 // request token buckets for unmanaged accounts; Route 53's 5 requests per
 // second per account is modelled with some burst). Buckets not listed are
 // not throttled unless SetBucket defines them.
+//
+// BucketSNS is SNS's Publish quota, which AWS sets per account and region
+// ("Amazon Simple Notification Service endpoints and quotas", AWS General
+// Reference): 30,000 requests per second in us-east-1, lower quotas in the
+// other regions. The emulator has one bucket for every region and takes
+// the us-east-1 figure, with a second's worth of burst; SetBucket models a
+// smaller region. SNS's other actions are not throttled here.
 var DefaultBuckets = map[string]bucketDef{
 	BucketEC2Mutating:    {Burst: 50, PerSecond: 5},
 	BucketEC2NonMutating: {Burst: 100, PerSecond: 20},
@@ -33,6 +41,7 @@ var DefaultBuckets = map[string]bucketDef{
 	BucketStepFunctions:  {Burst: 800, PerSecond: 100},
 	BucketDynamoDB:       {Burst: 1000, PerSecond: 500},
 	BucketSecrets:        {Burst: 500, PerSecond: 100},
+	BucketSNS:            {Burst: 30000, PerSecond: 30000},
 }
 
 type tokenBucket struct {
