@@ -4,7 +4,7 @@ GO ?= go
 export GOFLAGS ?= -buildvcs=false
 export PATH := $(PATH):/usr/local/go/bin
 
-FUNCTIONS := intake lease assess fence promote reroute verify record report rearm cleanup drift
+FUNCTIONS := intake lease assess fence promote reroute verify record report rearm cleanup drift notify
 LAMBDA_ARCH ?= arm64
 
 .PHONY: all setup test demo build lambdas agent vet lint validate bench soak clean faults
@@ -112,6 +112,7 @@ build-ReportFunction:   ; $(call sam_build,report)
 build-RearmFunction:    ; $(call sam_build,rearm)
 build-CleanupFunction:  ; $(call sam_build,cleanup)
 build-DriftFunction:    ; $(call sam_build,drift)
+build-NotifyFunction:   ; $(call sam_build,notify)
 
 define sam_build
 GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)

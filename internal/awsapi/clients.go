@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go/logging"
 )
 
@@ -24,6 +25,7 @@ type Clients struct {
 	SFN        *sfn.Client
 	DynamoDB   *dynamodb.Client
 	Secrets    *secretsmanager.Client
+	SNS        *sns.Client
 }
 
 // NewClients loads the default AWS configuration (credential chain, region,
@@ -48,6 +50,7 @@ func FromConfig(cfg aws.Config) *Clients {
 		SFN:        sfn.NewFromConfig(cfg),
 		DynamoDB:   dynamodb.NewFromConfig(cfg),
 		Secrets:    secretsmanager.NewFromConfig(cfg),
+		SNS:        sns.NewFromConfig(cfg),
 	}
 }
 

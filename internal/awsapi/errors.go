@@ -32,7 +32,7 @@ func IsNotFound(err error) bool {
 func IsThrottle(err error) bool {
 	switch ErrorCode(err) {
 	case "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
-		"ProvisionedThroughputExceededException", "PriorRequestNotComplete", "RequestThrottled":
+		"ProvisionedThroughputExceededException", "PriorRequestNotComplete", "RequestThrottled", "Throttled":
 		return true
 	}
 	return false

@@ -89,7 +89,7 @@ func (a *app) runHistory(ctx context.Context, f historyFlags) error {
 		if at.IsZero() {
 			at = e.StartedAt
 		}
-		steps := strings.Join(e.Steps, ",")
+		steps := strings.Join(e.TimedSteps(), ",")
 		if steps == "" {
 			steps = "-"
 		}

@@ -24,7 +24,7 @@ func (h *RecordStep) Handle(ctx context.Context, s State) (*StepResult, error) {
 	entry := store.HistoryEntry{
 		Action: s.Request.Action, From: a.OldPrimary, To: a.NewPrimary, Execution: s.Execution,
 		Reason: s.Request.Reason + " — " + a.Reason, StartedAt: s.Request.RequestedAt, FinishedAt: h.now(),
-		Steps: append([]string{"lease", "assess"}, s.CompletedSteps()...),
+		Steps: append([]string{"lease", "assess"}, s.CompletedSteps()...), StepMs: s.StepMs(),
 	}
 	if s.Lease != nil {
 		entry.Epoch = s.Lease.Epoch
@@ -42,6 +42,7 @@ func (h *RecordStep) Handle(ctx context.Context, s State) (*StepResult, error) {
 	}
 	entry.Outcome = store.OutcomeSucceeded
 	entry.Steps = append(entry.Steps, "record")
+	entry.StepMs["record"] = h.now().Sub(start).Milliseconds()
 	rec, err := h.Store.Commit(ctx, h.Config.Name, s.Execution, a.NewPrimary, entry)
 	if err != nil {
 		return nil, classify("record", err)

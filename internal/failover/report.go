@@ -39,7 +39,8 @@ func (h *ReportStep) Handle(ctx context.Context, s State) (Report, error) {
 			h.Config.Name, orUnknown(from), orUnknown(to), r.FailedStep, cause, strings.Join(r.Completed, ", "), consequence(s))
 	}
 	entry := store.HistoryEntry{Action: s.Request.Action, From: from, To: to, Execution: s.Execution,
-		Outcome: r.Outcome, Reason: r.Summary, StartedAt: s.Request.RequestedAt, FinishedAt: h.now(), Steps: r.Completed}
+		Outcome: r.Outcome, Reason: r.Summary, StartedAt: s.Request.RequestedAt, FinishedAt: h.now(), Steps: r.Completed,
+		StepMs: s.StepMs()}
 	if s.Lease != nil {
 		entry.Epoch = s.Lease.Epoch
 	}

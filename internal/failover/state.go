@@ -113,3 +113,17 @@ func (s *State) CompletedSteps() []string {
 	}
 	return out
 }
+
+// StepMs gives how long each mutating step that ran took, in
+// milliseconds, keyed by the step names CompletedSteps uses: the history
+// entry's per-step timings. A step that failed has no result (its Catch
+// writes Error instead) and so no timing.
+func (s *State) StepMs() map[string]int64 {
+	out := map[string]int64{}
+	for name, r := range map[string]*StepResult{"fence": s.Fence, "promote": s.Promote, "reroute": s.Reroute, "verify": s.Verify, "record": s.Record} {
+		if r != nil && !r.StartedAt.IsZero() {
+			out[name] = r.DurationMs
+		}
+	}
+	return out
+}

@@ -115,7 +115,16 @@ func (s *Server) annotate(call *Call, body []byte) {
 				add("arn:aws:sns:%s:%s:%s", region, account, id)
 			}
 		}
-	default: // states and others record ARNs already
+	case "states":
+		// StartExecution is authorized against the state machine only,
+		// not the execution it creates (which sfnsim also records).
+		start := op == "StartExecution" || op == "StartSyncExecution"
+		for _, id := range ids {
+			if strings.HasPrefix(id, "arn:") && (!start || strings.Contains(id, ":stateMachine:")) {
+				arns = append(arns, id)
+			}
+		}
+	default: // others record ARNs already
 		for _, id := range ids {
 			if strings.HasPrefix(id, "arn:") {
 				arns = append(arns, id)

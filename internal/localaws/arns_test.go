@@ -52,6 +52,10 @@ func TestCallLogRecordsARNsAndConditionKeys(t *testing.T) {
 	}{
 		{"ec2", "StopInstances", "i-0abc", "", []string{"arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc"}, nil},
 		{"ec2", "DescribeInstances", "i-0abc", "", nil, nil},
+		{"states", "StartExecution", "arn:aws:states:eu-west-1:111122223333:stateMachine:m,arn:aws:states:eu-west-1:111122223333:execution:m:e", "",
+			[]string{"arn:aws:states:eu-west-1:111122223333:stateMachine:m"}, nil},
+		{"states", "DescribeExecution", "arn:aws:states:eu-west-1:111122223333:execution:m:e", "",
+			[]string{"arn:aws:states:eu-west-1:111122223333:execution:m:e"}, nil},
 		{"ec2", "ReplaceRoute", "rtb-01,eni-02", "", []string{"arn:aws:ec2:eu-west-1:111122223333:route-table/rtb-01"}, nil},
 		{"ec2", "AssociateAddress", "eipalloc-1,i-2,eni-3,eipassoc-4", "", []string{
 			"arn:aws:ec2:eu-west-1:111122223333:elastic-ip/eipalloc-1", "arn:aws:ec2:eu-west-1:111122223333:instance/i-2",

@@ -160,6 +160,14 @@ func assertFailedOver(t *testing.T, s *localstack.Stack) {
 	if rec.Primary != "node2" || rec.Lock != nil {
 		t.Errorf("cluster record: primary %s, lease %+v; want node2 and no lease", rec.Primary, rec.Lock)
 	}
+	// The operator is told, with the execution's console link and how
+	// long each step took.
+	n := waitNotice(t, s, 30*time.Second, "failover node1 -> node2 SUCCEEDED")
+	for _, want := range []string{"Console:   https://", "fence ", "ms, promote ", "Primary:   node2 (epoch"} {
+		if !strings.Contains(n.Message, want) {
+			t.Errorf("failover notice lacks %q:\n%s", want, n.Message)
+		}
+	}
 	assertCallsAllowed(t, s)
 }
 

@@ -3,6 +3,7 @@ package localstack_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/agent"
 	"github.com/switchyard/switchyard/internal/localaws"
+	"github.com/switchyard/switchyard/internal/localaws/snssim"
 	"github.com/switchyard/switchyard/internal/localstack"
 	"github.com/switchyard/switchyard/internal/pgharness"
 	"github.com/switchyard/switchyard/internal/store"
@@ -319,4 +321,25 @@ func (w *directWriter) stop() []commitResult {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]commitResult(nil), w.results...)
+}
+
+// waitNotice waits for the notify function to publish a message whose
+// subject contains each of parts, and returns it.
+func waitNotice(t *testing.T, s *localstack.Stack, limit time.Duration, parts ...string) snssim.Message {
+	t.Helper()
+	var found snssim.Message
+	waitFor(t, limit, fmt.Sprintf("a notice %q", parts), func() bool {
+		for _, m := range s.SNS.Published(s.NotificationTopicARN) {
+			all := true
+			for _, p := range parts {
+				all = all && strings.Contains(m.Subject, p)
+			}
+			if all {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found
 }

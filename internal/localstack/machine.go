@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/internal/asl"
 	"github.com/switchyard/switchyard/internal/failover"
 	"github.com/switchyard/switchyard/internal/localaws/ddbsim"
+	"github.com/switchyard/switchyard/internal/notify"
 	"github.com/switchyard/switchyard/internal/samtemplate"
 )
 
@@ -70,8 +71,17 @@ func (s *Stack) deployTemplate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.DynamoDB.CreateTable(ddbTable(s.Config.Table)); err != nil {
+	spec := ddbTable(s.Config.Table)
+	for _, t := range app.Tables {
+		if t.TableName == s.Config.Table {
+			spec.StreamViewType = t.StreamViewType
+		}
+	}
+	if err := s.DynamoDB.CreateTable(spec); err != nil {
 		return fmt.Errorf("creating table %s: %w", s.Config.Table, err)
+	}
+	if err := s.createTopics(ctx, app); err != nil {
+		return err
 	}
 	if err := s.registerHandlers(app); err != nil {
 		return err
@@ -122,6 +132,10 @@ func (s *Stack) deployTemplate(ctx context.Context) error {
 // through aws-lambda-go's JSON contract exactly as the Lambda runtime does.
 func (s *Stack) registerHandlers(app *samtemplate.App) error {
 	s.tasks, s.taskARN = map[string]asl.TaskFunc{}, map[string]string{}
+	s.functionEnv = map[string]map[string]string{}
+	for id, fn := range app.Functions {
+		s.functionEnv[id] = fn.Environment
+	}
 	var missing []string
 	for id, fn := range app.Functions {
 		h := s.handlerFor(id)
@@ -131,9 +145,12 @@ func (s *Stack) registerHandlers(app *samtemplate.App) error {
 		if err := s.putFunctionRules(fn, h); err != nil {
 			return err
 		}
+		if err := s.startStreamMappings(app, fn, h); err != nil {
+			return err
+		}
 		arn, ok := app.StateMachine.Substitutions[id+"Arn"]
 		if !ok {
-			if len(fn.EventRules) == 0 {
+			if len(fn.EventRules) == 0 && len(fn.Streams) == 0 {
 				missing = append(missing, id)
 			}
 			continue
@@ -215,6 +232,9 @@ func (s *Stack) handlerFor(logicalID string) any {
 		return (&failover.Cleanup{Deps: d}).Handle
 	case "DriftFunction":
 		return (&failover.DriftCheck{Deps: d}).Handle
+	case "NotifyFunction":
+		return (&notify.Handler{SNS: s.client(logicalID).SNS, TopicARN: s.functionEnv[logicalID][notify.EnvTopicARN],
+			Log: s.log.With("function", logicalID)}).Handle
 	}
 	return nil
 }

@@ -62,4 +62,14 @@ func TestMaintenanceModeHoldsAutomaticFailover(t *testing.T) {
 	if n := s.Nodes["node1"]; n.PG.Running() {
 		t.Error("node1's PostgreSQL runs after the failover")
 	}
+	// The operator heard of each step: the pause, the trigger it held,
+	// the resume, the failover and the redundancy it cost.
+	waitNotice(t, s, 30*time.Second, "maintenance mode on")
+	if held := waitNotice(t, s, 30*time.Second, "no failover needed"); !strings.Contains(held.Message, "maintenance mode") {
+		t.Errorf("the held trigger's notice does not say why:\n%s", held.Message)
+	}
+	waitNotice(t, s, 30*time.Second, "maintenance mode off")
+	waitNotice(t, s, 30*time.Second, "failover node1 -> node2 SUCCEEDED")
+	waitNotice(t, s, 30*time.Second, "lost redundancy: standby node1")
+	assertCallsAllowed(t, s)
 }

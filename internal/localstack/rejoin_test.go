@@ -3,6 +3,7 @@ package localstack_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,6 +69,12 @@ func TestFormerPrimaryRejoinsAfterFailover(t *testing.T) {
 	if last.Action != store.ActionRejoin || last.From != "node1" || last.To != "node2" || last.Outcome != store.OutcomeSucceeded {
 		t.Errorf("last history entry %+v, want node1's rejoin", last)
 	}
+	// Redundancy was lost with the failover and is back with the rejoin.
+	waitNotice(t, s, 30*time.Second, "lost redundancy: standby node1")
+	if n := waitNotice(t, s, 30*time.Second, "node1 rejoined as a standby of node2"); !strings.Contains(n.Message, "pg_rewind") {
+		t.Errorf("rejoin notice does not say how:\n%s", n.Message)
+	}
+	waitNotice(t, s, 30*time.Second, "redundancy restored: standby node1")
 	reportFault(t, m, faultRow{Case: "former primary's instance started after a crash failover (auto rejoin)",
 		Expected: "pg_rewind, streaming standby, eligible synchronous standby; nothing lost",
 		Observed: fmt.Sprintf("rejoined (%s); node1 missing %d acknowledged writes after catching up", last.Reason, missing1),

@@ -25,6 +25,7 @@ import (
 	"github.com/switchyard/switchyard/internal/localaws/route53sim"
 	"github.com/switchyard/switchyard/internal/localaws/sfnsim"
 	"github.com/switchyard/switchyard/internal/localaws/smsim"
+	"github.com/switchyard/switchyard/internal/localaws/snssim"
 	"github.com/switchyard/switchyard/internal/pgharness"
 	"github.com/switchyard/switchyard/internal/store"
 )
@@ -58,6 +59,11 @@ type Options struct {
 	// (the product's default; off here because most tests look at the
 	// fenced former primary).
 	Rejoin bool
+	// StreamBatchingWindow caps the batching window of the template's
+	// DynamoDB stream events (the notify function's 5 s), as the local
+	// stack evaluates alarms every second instead of every period
+	// (default 200 ms).
+	StreamBatchingWindow time.Duration
 	// ProbeInterval is the node probes' check interval (default 1 s).
 	ProbeInterval time.Duration
 	// StateMachineSleep replaces real time in the state machine's Wait
@@ -88,6 +94,7 @@ type Stack struct {
 	SFN      *sfnsim.Service
 	DynamoDB *ddbsim.Service
 	Secrets  *smsim.Service
+	SNS      *snssim.Service
 	Bus      *eventbus.Bus
 
 	Pair  *pgharness.Pair
@@ -101,13 +108,18 @@ type Stack struct {
 
 	StateMachineARN string
 	AlarmName       string
+	// NotificationTopicARN is the topic the notify function publishes to
+	// (SNS.Published lists what it received).
+	NotificationTopicARN string
 
 	tasks   map[string]asl.TaskFunc
 	taskARN map[string]string // function logical id → the ARN its Task states name
-	log     *slog.Logger
-	httpSrv *http.Server
-	mu      sync.Mutex
-	closers []func() error
+	// functionEnv holds each template function's environment variables.
+	functionEnv map[string]map[string]string
+	log         *slog.Logger
+	httpSrv     *http.Server
+	mu          sync.Mutex
+	closers     []func() error
 }
 
 // Start brings the whole stack up. On error it tears down what it started.
@@ -172,6 +184,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.ProbeInterval == 0 {
 		o.ProbeInterval = time.Second
 	}
+	if o.StreamBatchingWindow == 0 {
+		o.StreamBatchingWindow = 200 * time.Millisecond
+	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -214,13 +229,14 @@ func (s *Stack) startEmulator() error {
 		return err
 	}
 	s.DynamoDB = ddbsim.New(ddbsim.Options{Region: t.Region, AccountID: t.AccountID})
+	s.SNS = snssim.New(snssim.Options{Region: t.Region, AccountID: t.AccountID})
 	s.Bus = eventbus.New(eventbus.Options{})
 	s.onClose(func() error { s.Bus.Close(); return nil })
 	s.CW = cwsim.New(cwsim.Options{Region: t.Region, AccountID: t.AccountID, Publisher: s.Bus, EvaluationInterval: time.Second})
 	s.SFN = sfnsim.New(sfnsim.Options{Region: t.Region, AccountID: t.AccountID, Tasks: s.resolveTask, Sleep: s.Options.StateMachineSleep,
 		TimeoutSleep: s.Options.StateMachineTimeoutSleep, Publisher: s.Bus})
 	s.onClose(func() error { s.SFN.Close(); return nil })
-	for _, svc := range []localaws.Service{s.EC2, s.Route53, s.Secrets, s.DynamoDB, s.CW, s.SFN} {
+	for _, svc := range []localaws.Service{s.EC2, s.Route53, s.Secrets, s.DynamoDB, s.CW, s.SFN, s.SNS} {
 		s.Server.Register(svc)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

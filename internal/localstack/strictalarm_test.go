@@ -23,7 +23,7 @@ func TestStrictPolicyAlarmsWhileCommitsWait(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, err := localstack.Start(ctx, localstack.Options{Logf: t.Logf, SyncPolicy: cluster.SyncStrict,
-		TemplateParams: map[string]string{"AlarmEmail": "dba@example.com"}})
+		TemplateParams: map[string]string{"NotificationEmail": "dba@example.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,6 +65,8 @@ func TestSwitchoverUnderWritesLosesNothing(t *testing.T) {
 	if !strings.Contains(fenceSummary, "stopped cleanly") {
 		t.Errorf("Fence: %q, want the clean stop", fenceSummary)
 	}
+	waitNotice(t, s, 30*time.Second, "switchover node1 -> node2 SUCCEEDED")
+	waitNotice(t, s, 30*time.Second, "node1 rejoined as a standby of node2")
 	assertCallsAllowed(t, s)
 	reportFault(t, m, faultRow{Case: "planned switchover under writes (sync), old primary rejoins",
 		Expected: "clean stop, promote after the final WAL, reroute, rejoin; nothing lost; no EC2 stop",

@@ -136,6 +136,9 @@ func syncLossCancelledCommits(t *testing.T, policy string) {
 	if n := len(rec.History); n == 0 || rec.History[n-1].Outcome != store.OutcomeRefused {
 		t.Errorf("history does not end with a refusal: %+v", rec.History)
 	}
+	if n := waitNotice(t, s, 30*time.Second, "failover refused"); !strings.Contains(n.Message, "--force") {
+		t.Errorf("the refusal notice does not say how to override it:\n%s", n.Message)
+	}
 
 	// An audited force proceeds and records what it may lose.
 	arn = startExecution(t, s, "sync-loss-forced-"+policy, readEvent(t, s, "manual-failover-forced.json"))

@@ -7,30 +7,31 @@ import (
 
 	"github.com/switchyard/switchyard/internal/agent"
 	"github.com/switchyard/switchyard/internal/failover"
+	"github.com/switchyard/switchyard/internal/notify"
 	"github.com/switchyard/switchyard/internal/probe"
 )
 
-// With an AlarmEmail the template creates the topic and the alarms for
-// lost redundancy and failed executions, all notifying the topic; without
-// one it creates none of them. Either way the two detection alarms are
-// there.
+// The notification topic always exists. With a NotificationEmail the
+// template subscribes it and creates the alarms for lost redundancy and
+// failed executions, all notifying the topic; without one it creates none
+// of them. Either way the two detection alarms are there.
 func TestRealTemplateRedundancyAndExecutionAlarms(t *testing.T) {
 	quiet := loadReal(t, scenarios()[0].params)
 	if len(quiet.Alarms) != 2 || quiet.Alarms["PrimaryHeartbeatAlarm"] == nil || quiet.Alarms["PrimaryUnreachableAlarm"] == nil {
-		t.Errorf("without AlarmEmail: alarms %v, want only PrimaryHeartbeatAlarm and PrimaryUnreachableAlarm", sortedKeys(quiet.Alarms))
+		t.Errorf("without NotificationEmail: alarms %v, want only PrimaryHeartbeatAlarm and PrimaryUnreachableAlarm", sortedKeys(quiet.Alarms))
 	}
-	if _, ok := quiet.Outputs["AlarmTopicArn"]; ok {
-		t.Error("without AlarmEmail the AlarmTopicArn output exists")
+	topic := "arn:aws:sns:us-east-1:123456789012:switchyard-orders-notifications"
+	if got := quiet.Topics["NotificationTopic"]; got == nil || got.Arn != topic || len(got.Subscriptions) != 0 || quiet.Outputs["NotificationTopicArn"] != topic {
+		t.Errorf("without NotificationEmail: topic %+v, output %q; want %s without subscriptions", got, quiet.Outputs["NotificationTopicArn"], topic)
 	}
 
-	params := with(scenarios()[0].params, "AlarmEmail", "dba@example.com")
+	params := with(scenarios()[0].params, "NotificationEmail", "dba@example.com")
 	if errs := Validate(realTemplate, params); len(errs) > 0 {
-		t.Fatalf("Validate with AlarmEmail:\n%s", errorsText(errs))
+		t.Fatalf("Validate with NotificationEmail:\n%s", errorsText(errs))
 	}
 	app := loadReal(t, params)
-	topic := "arn:aws:sns:us-east-1:123456789012:switchyard-orders-alarms"
-	if app.Outputs["AlarmTopicArn"] != topic {
-		t.Errorf("AlarmTopicArn = %q, want %q", app.Outputs["AlarmTopicArn"], topic)
+	if subs := app.Topics["NotificationTopic"].Subscriptions; len(subs) != 1 || subs[0] != (Subscription{Protocol: "email", Endpoint: "dba@example.com"}) {
+		t.Errorf("subscriptions %+v, want the e-mail", subs)
 	}
 	for node, id := range map[string]string{"node1": "Node1SyncCommitsWaitingAlarm", "node2": "Node2SyncCommitsWaitingAlarm"} {
 		a := app.Alarms[id]
@@ -201,5 +202,36 @@ func TestRealTemplateDashboard(t *testing.T) {
 	d.Body = `{"widgets":[`
 	if errs := app.checkDashboards(); len(errs) != 1 || !strings.Contains(errs[0].Error(), "not valid JSON") {
 		t.Errorf("broken body: %v", errs)
+	}
+}
+
+// The notify function reads the cluster table's stream (both images, so
+// it can tell what changed), reports failed records so Lambda retries from
+// them, and may publish only to the notification topic.
+func TestRealTemplateNotifyFunctionReadsTheTableStream(t *testing.T) {
+	app := loadReal(t, scenarios()[0].params)
+	table := app.Tables["ClusterTable"]
+	if table == nil || table.StreamViewType != "NEW_AND_OLD_IMAGES" || table.StreamArn == "" {
+		t.Fatalf("cluster table %+v, want a NEW_AND_OLD_IMAGES stream", table)
+	}
+	fn := app.Functions["NotifyFunction"]
+	if fn == nil || len(fn.Streams) != 1 {
+		t.Fatalf("NotifyFunction %+v, want one DynamoDB event", fn)
+	}
+	se := fn.Streams[0]
+	if se.Stream != table.StreamArn || se.StartingPosition != "LATEST" || !se.ReportBatchItemFailures ||
+		se.MaximumRetryAttempts < 0 || se.MaximumRecordAgeSeconds < 0 {
+		t.Errorf("stream event %+v: want the table's stream, LATEST, batch item failures, bounded retries and age", se)
+	}
+	topic := app.Topics["NotificationTopic"]
+	if fn.Environment[notify.EnvTopicARN] != topic.Arn {
+		t.Errorf("%s = %q, want %s", notify.EnvTopicARN, fn.Environment[notify.EnvTopicARN], topic.Arn)
+	}
+	audit := app.NewAudit()
+	if err := audit.Check(Request{Principal: "NotifyFunction", Action: "sns:Publish", Resources: []string{topic.Arn}}); err != nil {
+		t.Errorf("publishing to the topic: %v", err)
+	}
+	if err := audit.Check(Request{Principal: "NotifyFunction", Action: "sns:Publish", Resources: []string{topic.Arn + "-other"}}); err == nil {
+		t.Error("NotifyFunction may publish to another topic")
 	}
 }

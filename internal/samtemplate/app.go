@@ -33,6 +33,8 @@ type App struct {
 	ManagedPolicies map[string]*ManagedPolicy
 	// Dashboards by logical id.
 	Dashboards map[string]*Dashboard
+	// Topics are the SNS topics by logical id.
+	Topics map[string]*Topic
 	// StateMachine is the template's state machine (nil if it has none;
 	// more than one is an error).
 	StateMachine *StateMachine
@@ -103,6 +105,7 @@ func parse(data []byte, path string, params map[string]string) (*App, error) {
 
 		ManagedPolicies: map[string]*ManagedPolicy{},
 		Dashboards:      map[string]*Dashboard{},
+		Topics:          map[string]*Topic{},
 	}
 	for name, v := range values {
 		if v.isList {
@@ -165,6 +168,12 @@ func (a *App) buildResources(e *evaluator) error {
 				return err
 			}
 			a.Dashboards[id] = d
+		case TypeTopic:
+			t, err := buildTopic(e, r)
+			if err != nil {
+				return err
+			}
+			a.Topics[id] = t
 		case TypeServerlessStateMachine:
 			if a.StateMachine != nil {
 				return errf("Resources."+id, "a second state machine (after %s); samtemplate supports one", a.StateMachine.LogicalID)

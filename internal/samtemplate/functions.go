@@ -39,6 +39,9 @@ type Function struct {
 	// EventRules are the function's EventBridgeRule events: rules that
 	// invoke it directly.
 	EventRules []EventRule
+	// Streams are the function's DynamoDB events: event source mappings
+	// that invoke it with batches of a table's stream records.
+	Streams []StreamEvent
 	// Alias is the AutoPublishAlias ("" for none); ProvisionedConcurrency
 	// the alias's ProvisionedConcurrencyConfig (0 for none).
 	Alias                  string
@@ -101,7 +104,7 @@ func buildFunction(e *evaluator, r *resource) (*Function, error) {
 			return nil, err
 		}
 	}
-	if fn.EventRules, err = eventRules(e, r.id, p); err != nil {
+	if fn.EventRules, err = eventRules(e, r.id, p, &fn.Streams); err != nil {
 		return nil, err
 	}
 	return fn, nil

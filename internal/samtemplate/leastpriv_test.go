@@ -62,6 +62,7 @@ var exercisedElsewhere = map[string]string{
 	"DriftFunction statement 1: ec2:DescribeRouteTables on *":                                                                                      "the scheduled drift check",
 	"DriftFunction statement 2: route53:ListResourceRecordSets on arn:aws:route53:::hostedzone/Z0853214A1B2C3D4E5F6G":                              "the scheduled drift check",
 	"DriftFunction statement 3: cloudwatch:PutMetricData on *":                                                                                     "the scheduled drift check",
+	"NotifyFunction statement 0: sns:Publish on arn:aws:sns:us-east-1:123456789012:switchyard-demo-notifications":                                  "every notice (the local stack's assertCallsAllowed checks the live calls of TestNotificationsForEveryOutcome)",
 	"CleanupFunction statement 2: states:StartExecution on arn:aws:states:us-east-1:123456789012:stateMachine:switchyard-demo-failover":            "an execution stopped after the grant (localstack TestInterruptedFailoverConverges)",
 }
 

@@ -202,6 +202,21 @@ func (e *evaluator) getAtt(id, attr, path string) (any, error) {
 		return e.arn(id, path)
 	case attr == "Name" && namings[r.typ].refIsARN:
 		return e.physicalName(id, path)
+	case attr == "TopicName" && r.typ == TypeTopic:
+		return e.physicalName(id, path)
+	case attr == "StreamArn" && r.typ == TypeTable:
+		props, err := e.props(r)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := props["StreamSpecification"]; !ok {
+			return nil, errf(path, "Fn::GetAtt %s.StreamArn: the table has no StreamSpecification", id)
+		}
+		arn, err := e.arn(id, path)
+		if err != nil {
+			return nil, err
+		}
+		return streamArn(arn), nil
 	}
 	return nil, errf(path, "Fn::GetAtt %s.%s: attribute %s of %s is not supported", id, attr, attr, r.typ)
 }

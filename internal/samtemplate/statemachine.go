@@ -80,7 +80,7 @@ func buildStateMachine(e *evaluator, r *resource, dir string) (*StateMachine, er
 			return nil, err
 		}
 	}
-	if sm.EventRules, err = eventRules(e, r.id, p); err != nil {
+	if sm.EventRules, err = eventRules(e, r.id, p, nil); err != nil {
 		return nil, err
 	}
 	return sm, nil
@@ -138,7 +138,9 @@ func (sm *StateMachine) definitionName() string {
 	return "(inline)"
 }
 
-func eventRules(e *evaluator, smID string, p *reader) ([]EventRule, error) {
+// eventRules reads the Events of a function or state machine. DynamoDB
+// stream events go to streams (nil: not allowed, as for a state machine).
+func eventRules(e *evaluator, smID string, p *reader, streams *[]StreamEvent) ([]EventRule, error) {
 	events := p.sub("Events")
 	if err := collect(p); err != nil {
 		return nil, err
@@ -149,6 +151,14 @@ func eventRules(e *evaluator, smID string, p *reader) ([]EventRule, error) {
 		typ := ev.str("Type")
 		if err := collect(events, ev); err != nil {
 			return nil, err
+		}
+		if typ == "DynamoDB" && streams != nil {
+			se, err := streamEvent(id, ev)
+			if err != nil {
+				return nil, err
+			}
+			*streams = append(*streams, se)
+			continue
 		}
 		if typ != "EventBridgeRule" && typ != "CloudWatchEvent" && typ != "Schedule" {
 			return nil, errf(ev.path+".Type", "event type %q is not supported by samtemplate", typ)

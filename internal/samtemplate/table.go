@@ -22,7 +22,18 @@ type Table struct {
 	// throughput (0 when unset).
 	ReadCapacityUnits, WriteCapacityUnits int64
 	PointInTimeRecovery                   bool
+	// StreamViewType is the StreamSpecification's view type ("" when the
+	// table has no stream); StreamArn is what GetAtt StreamArn returns:
+	// the table ARN with /stream/StreamLabel.
+	StreamViewType, StreamArn string
 }
+
+// StreamLabel stands for the creation time CloudFormation puts at the end
+// of a stream ARN, which is known only once the table exists.
+const StreamLabel = "1970-01-01T00:00:00.000"
+
+// streamArn is the stream ARN of the table with ARN tableArn.
+func streamArn(tableArn string) string { return tableArn + "/stream/" + StreamLabel }
 
 // KeyElement is one attribute of the primary key; KeyType is HASH or RANGE.
 type KeyElement struct {
@@ -60,7 +71,11 @@ func buildTable(e *evaluator, r *resource) (*Table, error) {
 	t.WriteCapacityUnits = int64(pt.intOr("WriteCapacityUnits", 0))
 	pitr := p.sub("PointInTimeRecoverySpecification")
 	t.PointInTimeRecovery = pitr.boolOr("PointInTimeRecoveryEnabled", false)
-	if err := collect(append(readers, pt, pitr)...); err != nil {
+	stream := p.sub("StreamSpecification")
+	if p.has("StreamSpecification") {
+		t.StreamViewType = stream.required("StreamViewType")
+	}
+	if err := collect(append(readers, pt, pitr, stream)...); err != nil {
 		return nil, err
 	}
 	if len(t.KeySchema) == 0 {
@@ -71,6 +86,13 @@ func buildTable(e *evaluator, r *resource) (*Table, error) {
 	}
 	if t.Arn, err = e.arn(r.id, path); err != nil {
 		return nil, err
+	}
+	switch t.StreamViewType {
+	case "":
+	case "KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES":
+		t.StreamArn = streamArn(t.Arn)
+	default:
+		return nil, errf(path+".StreamSpecification.StreamViewType", "%q is not KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES", t.StreamViewType)
 	}
 	return t, nil
 }
@@ -88,6 +110,10 @@ func (t *Table) CreateTableInput() *dynamodb.CreateTableInput {
 	for _, a := range t.AttributeDefinitions {
 		in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{
 			AttributeName: aws.String(a.AttributeName), AttributeType: ddbtypes.ScalarAttributeType(a.AttributeType)})
+	}
+	if t.StreamViewType != "" {
+		in.StreamSpecification = &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true),
+			StreamViewType: ddbtypes.StreamViewType(t.StreamViewType)}
 	}
 	if t.ReadCapacityUnits > 0 || t.WriteCapacityUnits > 0 {
 		in.ProvisionedThroughput = &ddbtypes.ProvisionedThroughput{

@@ -129,8 +129,8 @@ func TestRealTemplateFunctionsHaveBuildTargetsAndSources(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^build-(\w+):(.*)$`).FindAllStringSubmatch(string(makefile), -1) {
 		targets[m[1]] = m[2]
 	}
-	if len(app.Functions) != 12 {
-		t.Errorf("%d functions, want 12", len(app.Functions))
+	if len(app.Functions) != 13 {
+		t.Errorf("%d functions, want 13", len(app.Functions))
 	}
 	for id, fn := range app.Functions {
 		dir := strings.ToLower(strings.TrimSuffix(id, "Function"))
@@ -188,8 +188,8 @@ func TestRealTemplateTasksInvokeTemplateFunctionsWithinTheirTimeout(t *testing.T
 		}
 	}
 	for id, fn := range app.Functions {
-		if !invoked[id] && len(fn.EventRules) == 0 {
-			t.Errorf("function %s is invoked by no Task state and no event rule", id)
+		if !invoked[id] && len(fn.EventRules) == 0 && len(fn.Streams) == 0 {
+			t.Errorf("function %s is invoked by no Task state, no event rule and no stream", id)
 		}
 	}
 }
@@ -386,7 +386,7 @@ func TestRealTemplateDriftCheck(t *testing.T) {
 		schedule string
 		period   int32
 	}{"1": {"rate(1 minute)", 60}, "5": {"rate(5 minutes)", 300}, "60": {"rate(60 minutes)", 3600}} {
-		app := loadReal(t, with(scenarios()[0].params, "DriftCheckMinutes", minutes, "AlarmEmail", "dba@example.com"))
+		app := loadReal(t, with(scenarios()[0].params, "DriftCheckMinutes", minutes, "NotificationEmail", "dba@example.com"))
 		fn := app.Functions["DriftFunction"]
 		if fn == nil || len(fn.EventRules) != 1 || fn.EventRules[0].Schedule != want.schedule {
 			t.Fatalf("DriftCheckMinutes %s: drift function %+v", minutes, fn)
@@ -395,7 +395,7 @@ func TestRealTemplateDriftCheck(t *testing.T) {
 			t.Errorf("DriftCheckMinutes %s: drift alarm %+v", minutes, a)
 		}
 	}
-	off := loadReal(t, with(scenarios()[0].params, "DriftCheckMinutes", "0", "AlarmEmail", "dba@example.com"))
+	off := loadReal(t, with(scenarios()[0].params, "DriftCheckMinutes", "0", "NotificationEmail", "dba@example.com"))
 	if off.Functions["DriftFunction"] != nil || off.Alarms["RoutingDriftAlarm"] != nil {
 		t.Error("DriftCheckMinutes 0 still creates the drift check or its alarm")
 	}

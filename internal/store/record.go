@@ -174,6 +174,18 @@ func (h HistoryEntry) Routine() bool {
 	return !h.Committed && (h.Outcome == OutcomeRefused || h.Outcome == OutcomeNotNeeded)
 }
 
+// TimedSteps lists Steps, each with its time when known: "fence 120ms".
+func (h HistoryEntry) TimedSteps() []string {
+	out := make([]string, len(h.Steps))
+	for i, s := range h.Steps {
+		out[i] = s
+		if ms, ok := h.StepMs[s]; ok {
+			out[i] = fmt.Sprintf("%s %dms", s, ms)
+		}
+	}
+	return out
+}
+
 // Occurrences is how many attempts the entry stands for (at least 1).
 func (h HistoryEntry) Occurrences() int {
 	return max(h.Count, 1)
