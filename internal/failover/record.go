@@ -42,7 +42,6 @@ func (h *RecordStep) Handle(ctx context.Context, s State) (*StepResult, error) {
 	}
 	entry.Outcome = store.OutcomeSucceeded
 	entry.Steps = append(entry.Steps, "record")
-	entry.StepMs["record"] = h.now().Sub(start).Milliseconds()
 	rec, err := h.Store.Commit(ctx, h.Config.Name, s.Execution, a.NewPrimary, entry)
 	if err != nil {
 		return nil, classify("record", err)
