@@ -400,6 +400,7 @@ func (a *Agent) renew(ctx context.Context, now time.Time, obs observation) error
 				}
 			}
 			r.SyncStandby = syncStandbyOf(*st)
+			r.Timeline, r.Replicas = st.Timeline, replicaStates(*st)
 		}
 	}
 	a.lastRenewSent = now

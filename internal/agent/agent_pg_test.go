@@ -27,6 +27,11 @@ func TestPrimaryRenewsLeaseWithEvidenceAndArmsWatchdog(t *testing.T) {
 	if rec.PrimaryLease.SyncStandby != "node2" {
 		t.Errorf("lease names synchronous standby %q, want node2", rec.PrimaryLease.SyncStandby)
 	}
+	// The renewal carries what status shows of the members.
+	if l := rec.PrimaryLease; l.Timeline != 1 || len(l.Replicas) != 1 || l.Replicas[0].Node != "node2" ||
+		l.Replicas[0].State != "streaming" || l.Replicas[0].Sync != "sync" || l.Replicas[0].ReplayLSN == 0 || l.Replicas[0].ReplayLSN > l.LSN {
+		t.Errorf("lease timeline %d replicas %+v (LSN %d), want timeline 1 and node2 streaming synchronously", l.Timeline, l.Replicas, l.LSN)
+	}
 	first := rec.PrimaryLease.Expires
 	tc.waitFor("a renewal", 5*time.Second, func() bool {
 		r, err := tc.records.Get(context.Background(), tc.cfg.Name)

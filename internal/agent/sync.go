@@ -41,6 +41,16 @@ func syncStandbyOf(st pgnode.Status) string {
 	return ""
 }
 
+// replicaStates is pg_stat_replication as the renewal records it.
+func replicaStates(st pgnode.Status) []store.ReplicaState {
+	var out []store.ReplicaState
+	for _, r := range st.Replication {
+		out = append(out, store.ReplicaState{Node: r.ApplicationName, State: r.State, Sync: r.SyncState,
+			ReplayLSN: uint64(r.ReplayLSN), ReplayLagMs: r.ReplayLag.Milliseconds()})
+	}
+	return out
+}
+
 // manageSync runs on the writable primary under synchronous replication.
 //
 // The standby is eligible for promotion (recorded with a conditional write

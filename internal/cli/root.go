@@ -18,6 +18,8 @@ const (
 	ExitFailure         = 1 // the command failed: an AWS call, a check, a read
 	ExitUsage           = 2 // bad flags or arguments; nothing was changed
 	ExitExecutionFailed = 3 // failover --wait: the execution did not succeed
+	ExitDegraded        = 4 // status: degraded, or a failover in progress
+	ExitDown            = 5 // status: DOWN, or the record cannot tell
 )
 
 // Output formats of --output.
@@ -82,9 +84,12 @@ func usageErrorf(format string, args ...any) error {
 func ExitCode(err error) int {
 	var ue *UsageError
 	var fe *ExecutionFailedError
+	var he *HealthError
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &he):
+		return he.code()
 	case errors.As(err, &ue):
 		return ExitUsage
 	case errors.As(err, &fe):

@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/cluster"
+	"github.com/switchyard/switchyard/internal/reroute"
 	"github.com/switchyard/switchyard/internal/store"
 )
 
@@ -20,6 +22,8 @@ type statusFlags struct {
 	cluster         string
 	table           string
 	stateMachineARN string
+	configPath      string
+	watch           time.Duration
 	json            bool
 }
 
@@ -33,11 +37,20 @@ func newStatusCommand(a *app) *cobra.Command {
 			"(health: ok, degraded, failover in progress, down, unknown), why, and for a state\n" +
 			"that needs an operator the command that fixes it. The verdict rests on the record\n" +
 			"alone: the primary's lease, the standby's eligibility and the latest history entry.\n" +
-			"With --state-machine-arn it also lists the state machine's RUNNING executions.",
+			"The members table shows each node's role, state, timeline, WAL position, replay lag\n" +
+			"(bytes and seconds) and whether it may be promoted, as of the primary's last renewal.\n" +
+			"With --config (the cluster configuration the agents use) it also reads where every\n" +
+			"client-facing target points (describe calls only) and flags drift.\n" +
+			"With --state-machine-arn it also lists the state machine's RUNNING executions.\n" +
+			"With --watch 2s it prints the status again every 2 s until interrupted.\n" +
+			"Exit status (without --watch): 0 ok, 3 degraded or failover in progress, 4 DOWN or unknown.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.json {
 				a.output = OutputJSON
+			}
+			if f.watch > 0 {
+				return a.watchStatus(cmd.Context(), f)
 			}
 			return a.runStatus(cmd.Context(), f)
 		},
@@ -46,6 +59,8 @@ func newStatusCommand(a *app) *cobra.Command {
 	fl.StringVar(&f.cluster, "cluster", "", "cluster name (required)")
 	fl.StringVar(&f.table, "table", "", "DynamoDB table of the cluster record (default: switchyard-CLUSTER, as the template names it)")
 	fl.StringVar(&f.stateMachineARN, "state-machine-arn", "", "also list the running executions of this failover state machine")
+	fl.StringVar(&f.configPath, "config", "", "cluster configuration file (as the agents use): also show where each client-facing target points")
+	fl.DurationVar(&f.watch, "watch", 0, "print the status again at this interval until interrupted (e.g. 2s)")
 	fl.BoolVar(&f.json, "json", false, "print JSON (same as --output json)")
 	return cmd
 }
@@ -69,6 +84,10 @@ type statusOutput struct {
 	// template's names); AlarmsError says why they could not be read.
 	Alarms      []alarmStatus `json:"alarms"`
 	AlarmsError string        `json:"alarmsError,omitempty"`
+	// Members are the nodes with their replication state (members.go).
+	Members []member `json:"members"`
+	// Routing is where each client-facing target points (with --config).
+	Routing []reroute.Pointing `json:"routing,omitempty"`
 	// Health is the verdict drawn from the record: is there a writable
 	// primary, can a standby take over, what fixes it.
 	Health health `json:"health"`
@@ -94,6 +113,16 @@ type runningExecution struct {
 func (a *app) runStatus(ctx context.Context, f statusFlags) error {
 	if err := checkCluster(f.cluster); err != nil {
 		return err
+	}
+	var cfg *cluster.Config
+	if f.configPath != "" {
+		var err error
+		if cfg, err = cluster.Load(f.configPath); err != nil {
+			return &UsageError{Err: fmt.Errorf("--config: %w", err)}
+		}
+		if cfg.Name != f.cluster {
+			return &UsageError{Err: fmt.Errorf("--config %s describes cluster %q, not %q", f.configPath, cfg.Name, f.cluster)}
+		}
 	}
 	f.table = clusterTable(f.table, f.cluster)
 	if err := checkTableName(f.table); err != nil {
@@ -131,6 +160,11 @@ func (a *app) runStatus(ctx context.Context, f statusFlags) error {
 	}
 	out.Alarms, out.AlarmsError = readAlarms(ctx, clients.CloudWatch, f.cluster)
 	out.Health = assessHealth(rec, now, f.stateMachineARN)
+	out.Members = members(rec, now)
+	if cfg != nil {
+		out.Routing = reroute.Where(ctx, reroute.Clients{EC2: clients.EC2, Route53: clients.Route53}, cfg)
+		out.Health = withRouting(out.Health, out.Routing, rec.Primary)
+	}
 	if f.stateMachineARN != "" {
 		out.StateMachineARN = f.stateMachineARN
 		if out.RunningExecutions, err = listRunning(ctx, clients.SFN, f.stateMachineARN); err != nil {
@@ -141,9 +175,19 @@ func (a *app) runStatus(ctx context.Context, f statusFlags) error {
 		if out.StateMachineARN != "" && out.RunningExecutions == nil {
 			out.RunningExecutions = []runningExecution{}
 		}
-		return writeJSON(a.stdout, out)
+		if out.Members == nil {
+			out.Members = []member{}
+		}
+		if err := writeJSON(a.stdout, out); err != nil {
+			return err
+		}
+	} else if err := a.printStatus(out, now); err != nil {
+		return err
 	}
-	return a.printStatus(out, now)
+	if f.watch > 0 {
+		return nil
+	}
+	return healthExit(out.Health.State)
 }
 
 // readRecord reads the cluster record, naming the cluster and table in
@@ -214,6 +258,14 @@ func (a *app) printStatus(out statusOutput, now time.Time) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := printMembers(a.stdout, out.Members, now); err != nil {
+		return err
+	}
+	if out.Routing != nil {
+		if err := printRouting(a.stdout, out.Routing, out.Primary); err != nil {
+			return err
+		}
+	}
 	if out.StateMachineARN == "" {
 		return nil
 	}
@@ -228,6 +280,70 @@ func (a *app) printStatus(out statusOutput, now time.Time) error {
 		fmt.Fprintf(tw, "  %s\t%s (%s)\t%s\n", e.Name, formatTime(e.StartDate), relative(e.StartDate, now), e.ExecutionARN)
 	}
 	return tw.Flush()
+}
+
+// HealthError is status's verdict when it is not ok: the exit code says
+// which (ExitDegraded, ExitDown), so scripts can act on it.
+type HealthError struct{ State healthState }
+
+func (e *HealthError) Error() string { return "cluster health: " + e.State.String() }
+
+func (e *HealthError) code() int {
+	if e.State == healthDegraded || e.State == healthInProgress {
+		return ExitDegraded
+	}
+	return ExitDown
+}
+
+// healthExit is nil for ok and a *HealthError otherwise.
+func healthExit(s healthState) error {
+	if s == healthOK {
+		return nil
+	}
+	return &HealthError{State: s}
+}
+
+// withRouting adds routing drift to the verdict: a target not on the
+// recorded primary (or unreadable) degrades an otherwise healthy cluster.
+func withRouting(h health, where []reroute.Pointing, primary string) health {
+	for _, p := range where {
+		switch {
+		case p.Error != "":
+			h.Why = append(h.Why, fmt.Sprintf("%s %s could not be read: %s", p.Target, p.What, p.Error))
+		case p.Node != primary:
+			h.Why = append(h.Why, fmt.Sprintf("%s %s points at %s, not the recorded primary %s (routing drift)", p.Target, p.What, orPlaceholder(p.Node, orPlaceholder(p.Raw, "nothing")), primary))
+		default:
+			continue
+		}
+		if h.State == healthOK {
+			h.State = healthDegraded
+		}
+	}
+	return h
+}
+
+// watchStatus prints the status every f.watch until ctx ends. A failed
+// read is printed and retried: a watch outlives a throttled call.
+func (a *app) watchStatus(ctx context.Context, f statusFlags) error {
+	t := time.NewTicker(f.watch)
+	defer t.Stop()
+	for {
+		if !a.jsonOutput() {
+			fmt.Fprintf(a.stdout, "--- %s (every %s; Ctrl-C stops)\n", formatTime(a.now()), f.watch)
+		}
+		if err := a.runStatus(ctx, f); err != nil {
+			var ue *UsageError
+			if errors.As(err, &ue) {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "switchyard: %v\n", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // healthState is status's verdict on the cluster.

@@ -40,7 +40,7 @@ func TestStatusShowsRecordLeaseAndRunningExecutions(t *testing.T) {
 	}
 
 	res := em.run(t, "status", "--cluster", "demo", "--table", testTable, "--state-machine-arn", arn)
-	if res.code != cli.ExitOK {
+	if res.code != cli.ExitDegraded {
 		t.Fatalf("exit %d, stderr: %s", res.code, res.stderr)
 	}
 	mustContain(t, "status", res.stdout, "cluster  demo", "primary  node1", "epoch    2",
@@ -51,7 +51,7 @@ func TestStatusShowsRecordLeaseAndRunningExecutions(t *testing.T) {
 	}
 
 	res = em.run(t, "status", "--cluster", "demo", "--table", testTable, "--state-machine-arn", arn, "--json")
-	if res.code != cli.ExitOK {
+	if res.code != cli.ExitDegraded {
 		t.Fatalf("exit %d, stderr: %s", res.code, res.stderr)
 	}
 	var doc struct {
@@ -84,7 +84,7 @@ func TestStatusFreeAndExpiredLease(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := em.run(t, "status", "--cluster", "demo", "--table", testTable)
-	if res.code != cli.ExitOK {
+	if res.code != cli.ExitDown {
 		t.Fatalf("exit %d, stderr: %s", res.code, res.stderr)
 	}
 	mustContain(t, "status", res.stdout, "epoch    1", "lease    free")
@@ -147,7 +147,7 @@ func TestStatusHonoursAWSEndpointURL(t *testing.T) {
 	}
 	t.Setenv("AWS_ENDPOINT_URL", em.url)
 	res := runCLI(t, "status", "--cluster", "demo", "--table", testTable)
-	if res.code != cli.ExitOK {
+	if res.code != cli.ExitDown {
 		t.Fatalf("exit %d, stderr: %s", res.code, res.stderr)
 	}
 	mustContain(t, "status", res.stdout, "primary  node2")
@@ -216,7 +216,7 @@ type statusHealth struct {
 func statusJSON(t *testing.T, em *emulator, args ...string) statusHealth {
 	t.Helper()
 	res := em.run(t, append([]string{"status", "--cluster", "demo", "--table", testTable, "--json"}, args...)...)
-	if res.code != cli.ExitOK {
+	if res.code != cli.ExitOK && res.code != cli.ExitDegraded && res.code != cli.ExitDown {
 		t.Fatalf("exit %d, stderr: %s", res.code, res.stderr)
 	}
 	var doc statusHealth
@@ -234,7 +234,7 @@ func TestStatusSaysDownWhenPrimaryIsLostAndNoStandbyCanTakeOver(t *testing.T) {
 	failedOver(t, em, healthNow.Add(-time.Hour), 10*time.Second, 3)
 
 	res := em.run(t, "status", "--cluster", "demo", "--table", testTable)
-	if res.code != cli.ExitOK {
+	if res.code != cli.ExitDown {
 		t.Fatalf("exit %d, stderr: %s", res.code, res.stderr)
 	}
 	mustContain(t, "status", res.stdout, "primary  node2", "health   DOWN",

@@ -79,6 +79,17 @@ func marshal(r Record) item {
 			m["demotedAt"] = timeAttr(l.DemotedAt)
 			m["finalLsn"] = &types.AttributeValueMemberN{Value: strconv.FormatUint(l.FinalLSN, 10)}
 		}
+		if l.Timeline > 0 {
+			m["timeline"] = num(int64(l.Timeline))
+		}
+		if len(l.Replicas) > 0 {
+			reps := make([]types.AttributeValue, len(l.Replicas))
+			for i, rp := range l.Replicas {
+				reps[i] = &types.AttributeValueMemberM{Value: item{"node": str(rp.Node), "state": str(rp.State), "sync": str(rp.Sync),
+					"replayLsn": &types.AttributeValueMemberN{Value: strconv.FormatUint(rp.ReplayLSN, 10)}, "replayLagMs": num(rp.ReplayLagMs)}}
+			}
+			m["replicas"] = &types.AttributeValueMemberL{Value: reps}
+		}
 		it[attrPrimLease] = &types.AttributeValueMemberM{Value: m}
 	}
 	if st := r.Standby; st != nil {
@@ -187,7 +198,20 @@ func unmarshal(it item) (Record, error) {
 			RevokedAt: ld.time("revokedAt"), HardFenced: ld.boolean("hardFenced"),
 			DetachedBy: ld.str("detachedBy"), DetachedAt: ld.time("detachedAt"),
 			GrantedBy: ld.str("grantedBy"), GrantedFrom: ld.str("grantedFrom"),
-			Planned: ld.boolean("planned"), DemotedAt: ld.time("demotedAt"), FinalLSN: ld.unsigned("finalLsn")}
+			Planned: ld.boolean("planned"), DemotedAt: ld.time("demotedAt"), FinalLSN: ld.unsigned("finalLsn"),
+			Timeline: uint32(ld.num("timeline"))}
+		for i, av := range ld.list("replicas") {
+			rm, ok := av.(*types.AttributeValueMemberM)
+			if !ok {
+				return Record{}, fmt.Errorf("decoding cluster record: %sreplicas[%d] is not a map", ld.path, i)
+			}
+			rd := decoder{it: rm.Value, path: fmt.Sprintf("%sreplicas[%d].", ld.path, i)}
+			r.PrimaryLease.Replicas = append(r.PrimaryLease.Replicas, ReplicaState{Node: rd.str("node"), State: rd.str("state"),
+				Sync: rd.str("sync"), ReplayLSN: rd.unsigned("replayLsn"), ReplayLagMs: rd.num("replayLagMs")})
+			if rd.err != nil {
+				return Record{}, rd.err
+			}
+		}
 		if ld.err != nil {
 			d.err = ld.err
 		}

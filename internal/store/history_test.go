@@ -226,10 +226,11 @@ func TestWorstCaseItemSize(t *testing.T) {
 		t.Fatalf("%d entries, want %d", len(hist), MaxHistory+MaxRoutine)
 	}
 	rec := Record{Cluster: long(128), Epoch: 1 << 40, Primary: long(maxNameLen), Version: 1 << 40, UpdatedAt: t0,
-		Lock:         &FailoverLock{Holder: strings.Repeat("a", maxExecutionLen), Expires: t0},
-		PrimaryLease: &PrimaryLease{Node: long(maxNameLen), Term: 1 << 40, Renewed: t0, Expires: t0, LSN: 1 << 63, SyncStandby: long(maxNameLen), RevokedBy: strings.Repeat("a", maxExecutionLen), RevokedAt: t0, HardFenced: true, DetachedBy: long(maxNameLen), DetachedAt: t0},
-		Standby:      &StandbyState{Node: long(maxNameLen), Reason: clip(huge, maxReasonLen), Changed: t0},
-		History:      hist}
+		Lock: &FailoverLock{Holder: strings.Repeat("a", maxExecutionLen), Expires: t0},
+		PrimaryLease: &PrimaryLease{Node: long(maxNameLen), Term: 1 << 40, Renewed: t0, Expires: t0, LSN: 1 << 63, SyncStandby: long(maxNameLen), RevokedBy: strings.Repeat("a", maxExecutionLen), RevokedAt: t0, HardFenced: true, DetachedBy: long(maxNameLen), DetachedAt: t0,
+			Timeline: 1 << 31, Replicas: worstReplicas(long(maxNameLen))},
+		Standby: &StandbyState{Node: long(maxNameLen), Reason: clip(huge, maxReasonLen), Changed: t0},
+		History: hist}
 	size := itemSize(marshal(rec))
 	t.Logf("worst-case item: %d bytes (%.0f%% of 400 KB)", size, 100*float64(size)/(400*1024))
 	if size > 200*1024 {
@@ -266,4 +267,12 @@ func valueSize(v types.AttributeValue) int {
 	default:
 		panic(fmt.Sprintf("itemSize: unexpected attribute type %T", v))
 	}
+}
+
+func worstReplicas(name string) []ReplicaState {
+	out := make([]ReplicaState, maxReplicas)
+	for i := range out {
+		out[i] = ReplicaState{Node: name, State: "streaming", Sync: "potential", ReplayLSN: 1 << 63, ReplayLagMs: 1 << 40}
+	}
+	return out
 }

@@ -52,6 +52,11 @@ type PrimaryLease struct {
 	Planned   bool      `json:"planned,omitempty"`
 	DemotedAt time.Time `json:"demotedAt,omitzero"`
 	FinalLSN  uint64    `json:"finalLsn,omitempty"`
+	// Timeline is the primary's timeline at the renewal, and Replicas its
+	// standbys as pg_stat_replication showed them (status's members
+	// table); both are absent while the agent cannot read PostgreSQL.
+	Timeline uint32         `json:"timeline,omitempty"`
+	Replicas []ReplicaState `json:"replicas,omitempty"`
 }
 
 // Demoted reports whether the old primary's agent confirmed a clean stop
@@ -90,6 +95,24 @@ func (st *StandbyState) NeedsRejoin() bool {
 	return st != nil && !st.Eligible && strings.HasPrefix(st.Reason, formerPrimaryReason)
 }
 
+// ReplicaState is one standby as the primary's pg_stat_replication showed
+// it at a renewal.
+type ReplicaState struct {
+	Node string `json:"node"` // application_name: the node's name
+	// State is "streaming", "catchup", …; Sync "sync", "potential" or
+	// "async".
+	State     string `json:"state"`
+	Sync      string `json:"sync"`
+	ReplayLSN uint64 `json:"replayLsn"`
+	// ReplayLagMs is replay_lag (0 while the standby is caught up and
+	// idle, as PostgreSQL reports NULL then).
+	ReplayLagMs int64 `json:"replayLagMs"`
+}
+
+// maxReplicas bounds Replicas (a pair has one standby; a mistake must
+// not grow the item).
+const maxReplicas = 8
+
 // Renewal is what the primary's agent writes with each renewal.
 type Renewal struct {
 	Node        string
@@ -97,6 +120,8 @@ type Renewal struct {
 	Duration    time.Duration
 	LSN         uint64
 	SyncStandby string
+	Timeline    uint32
+	Replicas    []ReplicaState
 }
 
 // RenewPrimaryLease extends node's primary lease to r.Now+r.Duration. Only
@@ -122,6 +147,10 @@ func (s *Store) RenewPrimaryLease(ctx context.Context, cluster string, r Renewal
 		next.Renewed = r.Now.UTC().Truncate(time.Millisecond)
 		next.Expires = r.Now.Add(r.Duration).UTC().Truncate(time.Millisecond)
 		next.LSN, next.SyncStandby = r.LSN, r.SyncStandby
+		next.Timeline, next.Replicas = r.Timeline, r.Replicas
+		if len(next.Replicas) > maxReplicas {
+			next.Replicas = next.Replicas[:maxReplicas]
+		}
 		if r.LSN == 0 && l != nil && l.Node == r.Node {
 			// A renewal without a position (PostgreSQL down, its agent
 			// trying local recovery) keeps the last one published: nothing

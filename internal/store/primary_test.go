@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ func TestPrimaryLeaseLifecycle(t *testing.T) {
 		t.Fatalf("renewed lease %+v", l)
 	}
 	got, err := s.Get(ctx, cluster)
-	if err != nil || got.PrimaryLease == nil || *got.PrimaryLease != *rec.PrimaryLease {
+	if err != nil || got.PrimaryLease == nil || !reflect.DeepEqual(*got.PrimaryLease, *rec.PrimaryLease) {
 		t.Fatalf("lease read back %+v (%v), wrote %+v", got.PrimaryLease, err, rec.PrimaryLease)
 	}
 	// PostgreSQL down, its agent renewing without a position: the last

@@ -327,6 +327,8 @@ func TestCodecRoundTrip(t *testing.T) {
 	in := Record{
 		Cluster: "pg", Epoch: 7, Primary: "node2", Version: 12, UpdatedAt: t0,
 		Lock: &FailoverLock{Holder: execA, Expires: t0.Add(time.Minute)},
+		PrimaryLease: &PrimaryLease{Node: "node2", Term: 7, Renewed: t0, Expires: t0.Add(8 * time.Second), LSN: 1 << 33, Timeline: 3,
+			Replicas: []ReplicaState{{Node: "node1", State: "streaming", Sync: "sync", ReplayLSN: 1<<33 - 40, ReplayLagMs: 12}}},
 		History: []HistoryEntry{{
 			Epoch: 6, Action: ActionSwitchover, From: "node1", To: "node2", Execution: execB,
 			Outcome: OutcomeSucceeded, Reason: "maintenance", Committed: true,
