@@ -239,11 +239,11 @@ func (a *app) printStatus(out statusOutput, now time.Time) error {
 	fmt.Fprintf(tw, "epoch\t%d\n", out.Epoch)
 	switch l := out.Lease; {
 	case l == nil:
-		fmt.Fprintf(tw, "lease\tfree (no failover in flight)\n")
+		fmt.Fprintf(tw, "lock\tfree (no failover in flight)\n")
 	case l.Active:
-		fmt.Fprintf(tw, "lease\theld by %s until %s (%s)\n", l.Holder, formatTime(l.Expires), relative(l.Expires, now))
+		fmt.Fprintf(tw, "lock\theld by %s until %s (%s)\n", l.Holder, formatTime(l.Expires), relative(l.Expires, now))
 	default:
-		fmt.Fprintf(tw, "lease\texpired: held by %s until %s (%s); the next failover takes it over\n", l.Holder, formatTime(l.Expires), relative(l.Expires, now))
+		fmt.Fprintf(tw, "lock\texpired: held by %s until %s (%s); the next failover takes it over\n", l.Holder, formatTime(l.Expires), relative(l.Expires, now))
 	}
 	fmt.Fprintf(tw, "updated\t%s (version %d)\n", formatTime(out.UpdatedAt), out.Version)
 	printAlarms(tw, out, now)

@@ -87,7 +87,7 @@ func TestStatusFreeAndExpiredLease(t *testing.T) {
 	if res.code != cli.ExitDown {
 		t.Fatalf("exit %d, stderr: %s", res.code, res.stderr)
 	}
-	mustContain(t, "status", res.stdout, "epoch    1", "lease    free")
+	mustContain(t, "status", res.stdout, "epoch    1", "lock     free")
 	if strings.Contains(res.stdout, "running executions") {
 		t.Errorf("status without --state-machine-arn lists executions:\n%s", res.stdout)
 	}

@@ -75,6 +75,22 @@ func TestFormerPrimaryRejoinsAfterFailover(t *testing.T) {
 		t.Errorf("rejoin notice does not say how:\n%s", n.Message)
 	}
 	waitNotice(t, s, 30*time.Second, "redundancy restored: standby node1")
+	// Status shows the pair healthy again: node2 primary on timeline 2,
+	// node1 its promotable synchronous standby, clients routed to node2.
+	var status string
+	waitFor(t, 10*time.Second, "status to show node1 streaming synchronously", func() bool {
+		status = runStatus(t, s)
+		return strings.Contains(status, "sync  yes")
+	})
+	t.Logf("switchyard status:\n%s", status)
+	for _, want := range []string{"health   ok", "node2   primary  writable, lease", "node1   standby  streaming", "sync  yes", "overlay-ip"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status lacks %q:\n%s", want, status)
+		}
+	}
+	if strings.Contains(status, "DRIFT") {
+		t.Errorf("status reports drift after the failover:\n%s", status)
+	}
 	reportFault(t, m, faultRow{Case: "former primary's instance started after a crash failover (auto rejoin)",
 		Expected: "pg_rewind, streaming standby, eligible synchronous standby; nothing lost",
 		Observed: fmt.Sprintf("rejoined (%s); node1 missing %d acknowledged writes after catching up", last.Reason, missing1),
