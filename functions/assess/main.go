@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	lambdamain.Start("assess", func(d *failover.Deps) any { return (&failover.AssessStep{Deps: d}).Handle })
+	lambdamain.Start("assess", func(d *failover.Deps) any { return (&failover.AssessStep{Readers: d.Readers()}).Handle })
 }

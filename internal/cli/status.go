@@ -162,7 +162,7 @@ func (a *app) runStatus(ctx context.Context, f statusFlags) error {
 	out.Health = assessHealth(rec, now, f.stateMachineARN)
 	out.Members = members(rec, now)
 	if cfg != nil {
-		out.Routing = reroute.Where(ctx, reroute.Clients{EC2: clients.EC2, Route53: clients.Route53}, cfg)
+		out.Routing = reroute.Where(ctx, reroute.ReadClients{EC2: clients.EC2, Route53: clients.Route53}, cfg)
 		out.Health = withRouting(out.Health, out.Routing, rec.Primary)
 	}
 	if f.stateMachineARN != "" {

@@ -15,8 +15,9 @@ import (
 )
 
 // AssessStep gathers evidence from every vantage point it has and decides
-// (package decide) whether to proceed. It only reads.
-type AssessStep struct{ *Deps }
+// (package decide) whether to proceed. It only reads: it holds Readers,
+// which cannot change anything by type.
+type AssessStep struct{ *Readers }
 
 // Handle is the Lambda handler.
 func (h *AssessStep) Handle(ctx context.Context, s State) (Assessment, error) {
@@ -57,11 +58,11 @@ func (h *AssessStep) Handle(ctx context.Context, s State) (Assessment, error) {
 	wg.Add(4)
 	go func() {
 		defer wg.Done()
-		where = reroute.Where(ctx, reroute.Clients{EC2: h.EC2, Route53: h.Route53}, cfg)
+		where = reroute.Where(ctx, reroute.ReadClients{EC2: h.EC2, Route53: h.Route53}, cfg)
 	}()
 	go func() { defer wg.Done(); instances, instErr = h.describeInstances(ctx) }()
 	go func() { defer wg.Done(); beats = h.heartbeats(ctx, s.Lease.Primary, now) }()
-	go func() { defer wg.Done(); rec, recErr = h.Store.Get(ctx, cfg.Name) }()
+	go func() { defer wg.Done(); rec, recErr = h.Records.Get(ctx, cfg.Name) }()
 	wg.Wait()
 	if recErr != nil {
 		// The record is the gate's first source of evidence: retry rather

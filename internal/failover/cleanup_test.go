@@ -60,7 +60,7 @@ func newEndings(t *testing.T) *endings {
 		t.Fatal(err)
 	}
 	putHeartbeatAlarm(t, c.CloudWatch, cfg.Detection.AlarmName)
-	d := &Deps{Config: cfg, CloudWatch: c.CloudWatch, SFN: c.SFN, Store: store.New(c.DynamoDB, cfg.Table)}
+	d := &Deps{base: base{Config: cfg}, CloudWatch: c.CloudWatch, SFN: c.SFN, Store: store.New(c.DynamoDB, cfg.Table)}
 	if _, err := d.Store.Init(ctx, cfg.Name, "node1"); err != nil {
 		t.Fatal(err)
 	}

@@ -27,50 +27,92 @@ import (
 // execution only when the execution was stopped from outside.
 const LeaseTTL = 15 * time.Minute
 
-// Deps is what the handlers need. Each Lambda fills in only the clients its
-// handler uses (and its IAM role allows); the local stack fills in all.
-type Deps struct {
-	Config     *cluster.Config
-	EC2        awsapi.EC2API
-	Route53    awsapi.Route53API
-	CloudWatch awsapi.CloudWatchAPI
-	Secrets    awsapi.SecretsAPI
-	// SFN answers whether the holder of a failover lock still runs (the
-	// lease step) and starts the execution that resumes an interrupted
-	// handover (the cleanup).
-	SFN   awsapi.SFNAPI
-	Store *store.Store
-	Log   *slog.Logger
-	Now   func() time.Time
+// base is what every handler has, mutating or not: the configuration, the
+// database login (Secrets Manager, read-only), logging and the clock.
+type base struct {
+	Config  *cluster.Config
+	Secrets awsapi.SecretsAPI
+	Log     *slog.Logger
+	Now     func() time.Time
 	// PollInterval paces the waits for an instance to stop and a DNS
 	// change to be in sync; 0 means 2 s.
 	PollInterval time.Duration
 }
 
+// Deps is what the mutating handlers need. Each Lambda fills in only the
+// clients its handler uses (and its IAM role allows); the local stack
+// fills in all.
+type Deps struct {
+	base
+	EC2        awsapi.EC2API
+	Route53    awsapi.Route53API
+	CloudWatch awsapi.CloudWatchAPI
+	// SFN answers whether the holder of a failover lock still runs (the
+	// lease step) and starts the execution that resumes an interrupted
+	// handover (the cleanup).
+	SFN   awsapi.SFNAPI
+	Store *store.Store
+}
+
+// RecordReader reads the cluster record.
+type RecordReader interface {
+	Get(ctx context.Context, cluster string) (store.Record, error)
+}
+
+// Readers is what the read-only handlers (Assess, the drift check) get:
+// clients that can only read, so that they cannot change a route, an
+// instance, an alarm or the record by type, not only by IAM.
+type Readers struct {
+	base
+	EC2        awsapi.EC2Reader
+	Route53    awsapi.Route53Reader
+	CloudWatch awsapi.CloudWatchReader
+	Records    RecordReader
+}
+
+// Readers is the read-only view of d.
+func (d *Deps) Readers() *Readers {
+	r := &Readers{base: d.base}
+	// A nil interface must stay nil, not become a typed nil.
+	if d.EC2 != nil {
+		r.EC2 = d.EC2
+	}
+	if d.Route53 != nil {
+		r.Route53 = d.Route53
+	}
+	if d.CloudWatch != nil {
+		r.CloudWatch = d.CloudWatch
+	}
+	if d.Store != nil {
+		r.Records = d.Store
+	}
+	return r
+}
+
 // NewDeps builds Deps from real AWS clients.
 func NewDeps(cfg *cluster.Config, c *awsapi.Clients) *Deps {
 	return &Deps{
-		Config: cfg, EC2: c.EC2, Route53: c.Route53, CloudWatch: c.CloudWatch, Secrets: c.Secrets, SFN: c.SFN,
+		base: base{Config: cfg, Secrets: c.Secrets, Log: slog.New(slog.NewJSONHandler(os.Stderr, nil))},
+		EC2:  c.EC2, Route53: c.Route53, CloudWatch: c.CloudWatch, SFN: c.SFN,
 		Store: store.New(c.DynamoDB, cfg.Table),
-		Log:   slog.New(slog.NewJSONHandler(os.Stderr, nil)),
 	}
 }
 
-func (d *Deps) now() time.Time {
+func (d *base) now() time.Time {
 	if d.Now != nil {
 		return d.Now().UTC()
 	}
 	return time.Now().UTC()
 }
 
-func (d *Deps) pollInterval() time.Duration {
+func (d *base) pollInterval() time.Duration {
 	if d.PollInterval > 0 {
 		return d.PollInterval
 	}
 	return 2 * time.Second
 }
 
-func (d *Deps) logger(step string, s State) *slog.Logger {
+func (d *base) logger(step string, s State) *slog.Logger {
 	l := d.Log
 	if l == nil {
 		l = slog.Default()
@@ -91,7 +133,7 @@ type credentials struct {
 
 func (c credentials) String() string { return c.Username + ":***" }
 
-func (d *Deps) credentials(ctx context.Context) (credentials, error) {
+func (d *base) credentials(ctx context.Context) (credentials, error) {
 	out, err := d.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(d.Config.Database.SecretID)})
 	if err != nil {
 		return credentials{}, classify("reading database secret "+d.Config.Database.SecretID, err)
@@ -105,7 +147,7 @@ func (d *Deps) credentials(ctx context.Context) (credentials, error) {
 
 // dsn builds a connection string for addr (host:port) with the secret's
 // login.
-func (d *Deps) dsn(addr string, c credentials) (string, error) {
+func (d *base) dsn(addr string, c credentials) (string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return "", fmt.Errorf("postgres address %q: %w", addr, err)
@@ -122,7 +164,7 @@ func (d *Deps) dsn(addr string, c credentials) (string, error) {
 }
 
 // connect opens a connection to a node or the client endpoint.
-func (d *Deps) connect(ctx context.Context, addr string) (*pgx.Conn, error) {
+func (d *base) connect(ctx context.Context, addr string) (*pgx.Conn, error) {
 	c, err := d.credentials(ctx)
 	if err != nil {
 		return nil, err
@@ -132,7 +174,7 @@ func (d *Deps) connect(ctx context.Context, addr string) (*pgx.Conn, error) {
 
 // connectAs opens a connection to addr with credentials already read, so a
 // bound on ctx bounds the connection alone.
-func (d *Deps) connectAs(ctx context.Context, addr string, c credentials) (*pgx.Conn, error) {
+func (d *base) connectAs(ctx context.Context, addr string, c credentials) (*pgx.Conn, error) {
 	dsn, err := d.dsn(addr, c)
 	if err != nil {
 		return nil, &StepFailed{Step: "connect", Err: err}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
+	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/reroute"
 )
 
@@ -23,7 +24,12 @@ const MetricRoutingDrift = "RoutingDrift"
 // points (reroute.Where, describe calls only), and publishes
 // MetricRoutingDrift, which the drift alarm watches. While a failover holds
 // the lock, targets are expected to move, so it publishes nothing.
-type DriftCheck struct{ *Deps }
+type DriftCheck struct {
+	*Readers
+	// Metrics publishes MetricRoutingDrift: monitoring, the check's one
+	// write.
+	Metrics awsapi.MetricPublisher
+}
 
 // DriftResult is what one check found.
 type DriftResult struct {
@@ -35,7 +41,7 @@ type DriftResult struct {
 
 // Handle is the Lambda handler; the scheduled event's content is ignored.
 func (h *DriftCheck) Handle(ctx context.Context, _ json.RawMessage) (DriftResult, error) {
-	rec, err := h.Store.Get(ctx, h.Config.Name)
+	rec, err := h.Records.Get(ctx, h.Config.Name)
 	if err != nil {
 		return DriftResult{}, classify("drift: reading the cluster record", err)
 	}
@@ -45,12 +51,12 @@ func (h *DriftCheck) Handle(ctx context.Context, _ json.RawMessage) (DriftResult
 		res.Summary = "drift check skipped: " + res.Skipped
 		return res, nil
 	}
-	for _, w := range reroute.Where(ctx, reroute.Clients{EC2: h.EC2, Route53: h.Route53}, h.Config) {
+	for _, w := range reroute.Where(ctx, reroute.ReadClients{EC2: h.EC2, Route53: h.Route53}, h.Config) {
 		if w.Error != "" || w.Node != rec.Primary {
 			res.Drifted = append(res.Drifted, w.String())
 		}
 	}
-	_, err = h.CloudWatch.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{
+	_, err = h.Metrics.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{
 		Namespace: aws.String(h.Config.Detection.Namespace),
 		MetricData: []cwtypes.MetricDatum{{MetricName: aws.String(MetricRoutingDrift), Value: aws.Float64(float64(len(res.Drifted))),
 			Unit: cwtypes.StandardUnitCount, Timestamp: aws.Time(h.now()),

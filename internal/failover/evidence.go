@@ -63,7 +63,7 @@ func recordEvidence(obs *decide.Observation, rec store.Record) []string {
 }
 
 // describeInstanceViews reads EC2 state and status checks of the instances.
-func describeInstanceViews(ctx context.Context, api awsapi.EC2API, ids []string) (map[string]instanceView, error) {
+func describeInstanceViews(ctx context.Context, api awsapi.EC2Reader, ids []string) (map[string]instanceView, error) {
 	out := map[string]instanceView{}
 	di, err := api.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
 	if err != nil {

@@ -32,7 +32,7 @@ func TestRearmPutsTheAlarmBackToOK(t *testing.T) {
 		StateValue: cwtypes.StateValueAlarm, StateReason: aws.String("test")}); err != nil {
 		t.Fatal(err)
 	}
-	step := &RearmStep{Deps: &Deps{Config: cfg, CloudWatch: c.CloudWatch}}
+	step := &RearmStep{Deps: &Deps{base: base{Config: cfg}, CloudWatch: c.CloudWatch}}
 	s := State{Request: Request{Trigger: TriggerAlarm}, Assessment: &Assessment{Decision: DecisionNoAction, Reason: "primary healthy"}}
 	if _, err := step.Handle(ctx, s); err != nil {
 		t.Fatal(err)

@@ -74,7 +74,7 @@ func TestReportRecordsThePromotedNodeAfterALateFailure(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			rep, err := (&ReportStep{Deps: &Deps{Config: cfg, Store: st}}).Handle(ctx, s)
+			rep, err := (&ReportStep{Deps: &Deps{base: base{Config: cfg}, Store: st}}).Handle(ctx, s)
 			if err != nil {
 				t.Fatal(err)
 			}

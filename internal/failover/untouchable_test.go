@@ -57,15 +57,17 @@ func (w *tripwire) Calls() []string {
 func untouchableDeps(t *testing.T, cfg *cluster.Config) (*Deps, *tripwire) {
 	w := &tripwire{t: t}
 	return &Deps{
-		Config:       cfg,
-		EC2:          untouchableEC2{w},
-		Route53:      untouchableRoute53{w},
-		CloudWatch:   untouchableCloudWatch{w},
-		Secrets:      untouchableSecrets{w},
-		Store:        store.New(untouchableDynamoDB{w}, cfg.Table),
-		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:          func() time.Time { return time.Date(2026, 3, 14, 9, 27, 0, 0, time.UTC) },
-		PollInterval: time.Millisecond,
+		base: base{
+			Config:       cfg,
+			Secrets:      untouchableSecrets{w},
+			Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Now:          func() time.Time { return time.Date(2026, 3, 14, 9, 27, 0, 0, time.UTC) },
+			PollInterval: time.Millisecond,
+		},
+		EC2:        untouchableEC2{w},
+		Route53:    untouchableRoute53{w},
+		CloudWatch: untouchableCloudWatch{w},
+		Store:      store.New(untouchableDynamoDB{w}, cfg.Table),
 	}, w
 }
 

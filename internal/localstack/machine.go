@@ -213,7 +213,7 @@ func (s *Stack) handlerFor(logicalID string) any {
 	case "LeaseFunction":
 		return (&failover.LeaseStep{Deps: d}).Handle
 	case "AssessFunction":
-		return (&failover.AssessStep{Deps: d}).Handle
+		return (&failover.AssessStep{Readers: d.Readers()}).Handle
 	case "FenceFunction":
 		return (&failover.FenceStep{Deps: d}).Handle
 	case "PromoteFunction":
@@ -231,7 +231,7 @@ func (s *Stack) handlerFor(logicalID string) any {
 	case "CleanupFunction":
 		return (&failover.Cleanup{Deps: d}).Handle
 	case "DriftFunction":
-		return (&failover.DriftCheck{Deps: d}).Handle
+		return (&failover.DriftCheck{Readers: d.Readers(), Metrics: d.CloudWatch}).Handle
 	case "NotifyFunction":
 		return (&notify.Handler{SNS: s.client(logicalID).SNS, TopicARN: s.functionEnv[logicalID][notify.EnvTopicARN],
 			Log: s.log.With("function", logicalID)}).Handle

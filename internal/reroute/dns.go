@@ -190,7 +190,7 @@ func verifyRecords(ctx context.Context, r53 awsapi.Route53API, recs []DNSRecordR
 
 // lookupA returns the values and TTL of the simple A record name in zone;
 // no values when there is none.
-func lookupA(ctx context.Context, r53 awsapi.Route53API, zone, name string) ([]string, int64, error) {
+func lookupA(ctx context.Context, r53 awsapi.Route53Reader, zone, name string) ([]string, int64, error) {
 	out, err := r53.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{
 		HostedZoneId:    aws.String(zone),
 		StartRecordName: aws.String(name),

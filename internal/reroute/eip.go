@@ -100,7 +100,7 @@ func associatedWith(a types.Address, target cluster.Node) bool {
 		(target.PrivateIP == "" || aws.ToString(a.PrivateIpAddress) == target.PrivateIP)
 }
 
-func describeAddress(ctx context.Context, ec2api awsapi.EC2API, allocationID string) (types.Address, error) {
+func describeAddress(ctx context.Context, ec2api awsapi.EC2Reader, allocationID string) (types.Address, error) {
 	out, err := ec2api.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{AllocationIds: []string{allocationID}})
 	if err != nil {
 		return types.Address{}, fmt.Errorf("describing Elastic IP %s: %w", allocationID, err)

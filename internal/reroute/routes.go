@@ -147,7 +147,7 @@ func targetVPC(ctx context.Context, ec2api awsapi.EC2API, eni string, o options)
 // overlayRoutes lists, over all pages, the route tables of cfg.VPCIDs with
 // a route for cfg.CIDR. The filters narrow the search on EC2's side; the
 // results are checked again here.
-func overlayRoutes(ctx context.Context, ec2api awsapi.EC2API, cfg cluster.OverlayIP) ([]tableRoute, error) {
+func overlayRoutes(ctx context.Context, ec2api awsapi.EC2Reader, cfg cluster.OverlayIP) ([]tableRoute, error) {
 	in := &ec2.DescribeRouteTablesInput{Filters: []types.Filter{
 		{Name: aws.String("vpc-id"), Values: cfg.VPCIDs},
 		{Name: aws.String("route.destination-cidr-block"), Values: []string{cfg.CIDR}},

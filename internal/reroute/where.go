@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/cluster"
 )
 
@@ -24,9 +25,16 @@ type Pointing struct {
 	Error string `json:"error,omitempty"`
 }
 
+// ReadClients are the read-only clients Where needs: holding them, it
+// cannot change a route, an address or a record, by type.
+type ReadClients struct {
+	EC2     awsapi.EC2Reader
+	Route53 awsapi.Route53Reader
+}
+
 // Where reads every configured client-facing target: each overlay route
 // table, the Elastic IP and each DNS record. It only describes.
-func Where(ctx context.Context, clients Clients, cfg *cluster.Config) []Pointing {
+func Where(ctx context.Context, clients ReadClients, cfg *cluster.Config) []Pointing {
 	var out []Pointing
 	r := cfg.Routing
 	nodeBy := func(match func(cluster.Node) bool) string {
