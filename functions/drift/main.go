@@ -10,5 +10,7 @@ import (
 )
 
 func main() {
-	lambdamain.Start("drift", func(d *failover.Deps) any { return (&failover.DriftCheck{Readers: d.Readers(), Metrics: d.CloudWatch}).Handle })
+	lambdamain.Start("drift", func(d *failover.Deps) any {
+		return (&failover.DriftCheck{Readers: d.Readers(), Metrics: d.CloudWatch}).Handle
+	})
 }
