@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/switchyard/switchyard/internal/agent"
@@ -45,6 +46,9 @@ func newAgent(s probe.Settings, cfg probe.Config, awsCfg aws.Config, p *probe.Pr
 	}
 	deps := agent.Deps{Store: store.New(dynamodb.NewFromConfig(awsCfg), cc.Table), Controller: ctl, Watchdog: dog,
 		Publish: p.AddNodeSample, PublishCluster: p.AddClusterSample, Log: log.With("component", "agent")}
+	if n, ok := cc.Node(cfg.Node); ok && n.InstanceID != "" {
+		deps.Snapshot = agent.EBSSnapshots(ec2.NewFromConfig(awsCfg), n.InstanceID, cc.Name, cfg.Node)
+	}
 	if s.StateMachineARN != "" {
 		deps.StartFailover = agent.StepFunctionsStarter(sfn.NewFromConfig(awsCfg), s.StateMachineARN)
 	} else {

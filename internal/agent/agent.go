@@ -52,6 +52,10 @@ type Deps struct {
 	// Dial reaches the primary for the fast path's direct probe; nil is a
 	// plain net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Snapshot requests EBS snapshots of this node's volumes before a
+	// rejoin rewinds or re-clones its data directory (EBSSnapshots) and
+	// returns their ids; nil takes none (not on EC2).
+	Snapshot func(ctx context.Context, reason string) ([]string, error)
 }
 
 // State is what the agent has made of its node.
@@ -110,6 +114,10 @@ type Agent struct {
 	renewFailing  bool
 	detachedFrom  string // the failover whose revocation this standby detached for
 	rejoinRetryAt time.Time
+	// snapshotEpoch and snapshotNote remember the EBS snapshots requested
+	// for the former-primary episode of that epoch (snapshot.go).
+	snapshotEpoch int64
+	snapshotNote  string
 	// recloneSwapFailed keeps a re-clone that could not replace the data
 	// directory from cloning again until the agent restarts.
 	recloneSwapFailed error

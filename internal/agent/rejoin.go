@@ -71,6 +71,7 @@ func (a *Agent) rejoin(ctx context.Context, rec store.Record, rj Rejoiner) {
 	}
 	a.log.Warn("rejoining: rewinding this former primary to follow the recorded primary", "primary", rec.Primary, "epoch", rec.Epoch)
 	a.setState(StateStopped, "rejoining: pg_rewind against "+rec.Primary)
+	snapshot := a.snapshotBeforeRejoin(ctx, rec)
 	detail, err := a.rewind(ctx, rj, primary.PostgresAddr)
 	steps, kept := []string{"rewind", "start"}, ""
 	if rf := (*rewindFailed)(nil); errors.As(err, &rf) {
@@ -93,6 +94,12 @@ func (a *Agent) rejoin(ctx context.Context, rec store.Record, rj Rejoiner) {
 		a.log.Error("rejoin failed; the node stays stopped and fenced", "primary", rec.Primary, "error", err, "retryAt", a.rejoinRetryAt)
 		a.setState(StateStopped, fmt.Sprintf("rejoin failed (%v); retrying at %s, or rejoin by hand (docs/operations.md)", err, a.rejoinRetryAt.Format(time.RFC3339)))
 		return
+	}
+	if snapshot != "" {
+		detail += "; " + snapshot
+		if a.snapshotEpoch == rec.Epoch {
+			steps = append([]string{"snapshot"}, steps...)
+		}
 	}
 	a.update(func(s *Snapshot) { s.Rejoins++ })
 	a.log.Warn("rejoined as a standby", "primary", rec.Primary, "detail", detail)

@@ -38,6 +38,12 @@ type EC2API interface {
 	DisassociateAddress(ctx context.Context, params *ec2.DisassociateAddressInput, optFns ...func(*ec2.Options)) (*ec2.DisassociateAddressOutput, error)
 }
 
+// EC2Snapshotter requests EBS snapshots: the node agent's one EC2 call,
+// before it rewinds or re-clones a former primary's data directory.
+type EC2Snapshotter interface {
+	CreateSnapshots(ctx context.Context, params *ec2.CreateSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.CreateSnapshotsOutput, error)
+}
+
 // Route53Reader is the read-only part of the Route 53 API Switchyard uses.
 type Route53Reader interface {
 	ListHostedZones(ctx context.Context, params *route53.ListHostedZonesInput, optFns ...func(*route53.Options)) (*route53.ListHostedZonesOutput, error)
@@ -98,10 +104,11 @@ type SecretsAPI interface {
 
 // Compile-time proof that the SDK clients fit.
 var (
-	_ EC2API        = (*ec2.Client)(nil)
-	_ Route53API    = (*route53.Client)(nil)
-	_ CloudWatchAPI = (*cloudwatch.Client)(nil)
-	_ SFNAPI        = (*sfn.Client)(nil)
-	_ DynamoDBAPI   = (*dynamodb.Client)(nil)
-	_ SecretsAPI    = (*secretsmanager.Client)(nil)
+	_ EC2API         = (*ec2.Client)(nil)
+	_ EC2Snapshotter = (*ec2.Client)(nil)
+	_ Route53API     = (*route53.Client)(nil)
+	_ CloudWatchAPI  = (*cloudwatch.Client)(nil)
+	_ SFNAPI         = (*sfn.Client)(nil)
+	_ DynamoDBAPI    = (*dynamodb.Client)(nil)
+	_ SecretsAPI     = (*secretsmanager.Client)(nil)
 )

@@ -24,6 +24,12 @@ type Rejoin struct {
 	// for a second copy: the replaced data directory is renamed to
 	// "<data directory>.replaced-<UTC time>" and kept, never deleted.
 	NoReclone bool `json:"noReclone,omitempty"`
+	// NoSnapshot turns off the EBS snapshots (every volume of the node's
+	// instance, tagged switchyard:cluster and switchyard:node) the agent
+	// requests once before a rejoin rewinds or re-clones its data
+	// directory. They are never deleted by Switchyard; each costs the
+	// changed blocks at EBS snapshot prices until you delete it.
+	NoSnapshot bool `json:"noSnapshot,omitempty"`
 }
 
 // AutoRejoin reports whether former primaries rejoin by themselves.

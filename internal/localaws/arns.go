@@ -53,7 +53,11 @@ func (s *Server) annotate(call *Call, body []byte) {
 		authorized := ec2AuthorizedTypes[op]
 		for _, id := range ids {
 			typ := ec2ResourceType(id)
-			if typ != "" && (authorized == nil || authorized[typ]) {
+			switch {
+			case typ == "" || (authorized != nil && !authorized[typ]):
+			case typ == "snapshot": // snapshot ARNs name no account
+				add("arn:aws:ec2:%s::snapshot/%s", region, id)
+			default:
 				add("arn:aws:ec2:%s:%s:%s/%s", region, account, typ, id)
 			}
 		}
@@ -155,7 +159,7 @@ var ec2AuthorizedTypes = map[string]map[string]bool{
 func ec2ResourceType(id string) string {
 	for prefix, typ := range map[string]string{
 		"i-": "instance", "eni-": "network-interface", "rtb-": "route-table", "eipalloc-": "elastic-ip",
-		"sg-": "security-group", "vpc-": "vpc", "subnet-": "subnet",
+		"sg-": "security-group", "vpc-": "vpc", "subnet-": "subnet", "vol-": "volume", "snap-": "snapshot",
 	} {
 		if strings.HasPrefix(id, prefix) {
 			return typ

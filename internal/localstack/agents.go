@@ -114,8 +114,9 @@ func (s *Stack) startAgent(n *Node) error {
 				p.AddClusterSample(metric, v, at)
 			}
 		},
-		Log:  s.log.With("component", "agent", "node", n.Name),
-		Dial: s.peerDialer(n),
+		Log:      s.log.With("component", "agent", "node", n.Name),
+		Dial:     s.peerDialer(n),
+		Snapshot: agent.EBSSnapshots(s.client(AgentCaller(n.Name)).EC2, n.Instance.ID, s.Config.Name, n.Name),
 	}
 	if s.Options.FastPath {
 		sfnAPI := s.client(AgentCaller(n.Name)).SFN

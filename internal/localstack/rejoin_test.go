@@ -7,8 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/switchyard/switchyard/internal/agent"
 	"github.com/switchyard/switchyard/internal/localstack"
 	"github.com/switchyard/switchyard/internal/pgharness"
 	"github.com/switchyard/switchyard/internal/store"
@@ -69,6 +72,21 @@ func TestFormerPrimaryRejoinsAfterFailover(t *testing.T) {
 	if last.Action != store.ActionRejoin || last.From != "node1" || last.To != "node2" || last.Outcome != store.OutcomeSucceeded {
 		t.Errorf("last history entry %+v, want node1's rejoin", last)
 	}
+	// Before rewinding, node1's agent snapshotted its instance's volumes
+	// (on AWS: recoverable even if the kept WAL is lost with the disk).
+	if last.Steps[0] != "snapshot" || !strings.Contains(last.Reason, "EBS snapshot(s) snap-") {
+		t.Errorf("rejoin entry %+v, want the EBS snapshots first", last)
+	}
+	snaps, err := s.Client("test").EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{})
+	if err != nil || len(snaps.Snapshots) != 2 {
+		t.Fatalf("snapshots %+v (%v), want node1's two volumes", snaps, err)
+	}
+	for _, sn := range snaps.Snapshots {
+		if tags := tagMap(sn.Tags); tags[agent.TagCluster] != s.Config.Name || tags[agent.TagNode] != "node1" {
+			t.Errorf("snapshot %s tags %v", aws.ToString(sn.SnapshotId), tags)
+		}
+	}
+	assertCallsAllowed(t, s)
 	// Redundancy was lost with the failover and is back with the rejoin.
 	waitNotice(t, s, 30*time.Second, "lost redundancy: standby node1")
 	if n := waitNotice(t, s, 30*time.Second, "node1 rejoined as a standby of node2"); !strings.Contains(n.Message, "pg_rewind") {
@@ -95,6 +113,14 @@ func TestFormerPrimaryRejoinsAfterFailover(t *testing.T) {
 		Expected: "pg_rewind, streaming standby, eligible synchronous standby; nothing lost",
 		Observed: fmt.Sprintf("rejoined (%s); node1 missing %d acknowledged writes after catching up", last.Reason, missing1),
 		Acked:    acked, Lost: lost})
+}
+
+func tagMap(tags []ec2types.Tag) map[string]string {
+	m := map[string]string{}
+	for _, t := range tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
 }
 
 func instanceState(t *testing.T, s *localstack.Stack, id string) string {

@@ -116,6 +116,10 @@ func TestRealTemplateNodeAgentPolicy(t *testing.T) {
 		{"cloudwatch:PutMetricData", "*", "map[StringEquals:map[cloudwatch:namespace:Acme/Db]]"},
 		{"dynamodb:GetItem,dynamodb:PutItem", table, "map[ForAllValues:StringEquals:map[dynamodb:LeadingKeys:[orders]]]"},
 		{"states:StartExecution", app.StateMachine.Arn, "map[]"},
+		// Snapshots of the node's own instance only, before a rejoin.
+		{"ec2:CreateSnapshots", "arn:aws:ec2:us-east-1:123456789012:instance/i-0aaa1111,arn:aws:ec2:us-east-1:123456789012:instance/i-0bbb2222," +
+			"arn:aws:ec2:us-east-1:123456789012:volume/*,arn:aws:ec2:us-east-1::snapshot/*", "map[]"},
+		{"ec2:CreateTags", "arn:aws:ec2:us-east-1::snapshot/*", "map[StringEquals:map[ec2:CreateAction:CreateSnapshots]]"},
 	}
 	if len(got) != len(cases) {
 		t.Errorf("%d statements, want %d: %+v", len(got), len(cases), mp.Statements)

@@ -63,6 +63,11 @@ var exercisedElsewhere = map[string]string{
 	"DriftFunction statement 2: route53:ListResourceRecordSets on arn:aws:route53:::hostedzone/Z0853214A1B2C3D4E5F6G":                              "the scheduled drift check",
 	"DriftFunction statement 3: cloudwatch:PutMetricData on *":                                                                                     "the scheduled drift check",
 	"NotifyFunction statement 0: sns:Publish on arn:aws:sns:us-east-1:123456789012:switchyard-demo-notifications":                                  "every notice (the local stack's assertCallsAllowed checks the live calls of TestNotificationsForEveryOutcome)",
+	"NodeAgentPolicy statement 3: ec2:CreateSnapshots on arn:aws:ec2:us-east-1:123456789012:instance/i-01fb331160654d593":                          "node2's agent before it rejoins (a failover from node2 back to node1)",
+	"NodeAgentPolicy statement 3: ec2:CreateSnapshots on arn:aws:ec2:us-east-1:123456789012:instance/i-0c460e6afa6d2ca4c":                          "node1's agent before it rejoins (localstack TestFormerPrimaryRejoinsAfterFailover checks its live calls)",
+	"NodeAgentPolicy statement 3: ec2:CreateSnapshots on arn:aws:ec2:us-east-1:123456789012:volume/*":                                              "a rejoin (localstack TestFormerPrimaryRejoinsAfterFailover)",
+	"NodeAgentPolicy statement 3: ec2:CreateSnapshots on arn:aws:ec2:us-east-1::snapshot/*":                                                        "a rejoin (localstack TestFormerPrimaryRejoinsAfterFailover)",
+	"NodeAgentPolicy statement 4: ec2:CreateTags on arn:aws:ec2:us-east-1::snapshot/*":                                                             "the tags of a rejoin's snapshots (CreateSnapshots' TagSpecifications; the emulator does not log CreateTags separately)",
 	"CleanupFunction statement 2: states:StartExecution on arn:aws:states:us-east-1:123456789012:stateMachine:switchyard-demo-failover":            "an execution stopped after the grant (localstack TestInterruptedFailoverConverges)",
 }
 

@@ -33,6 +33,9 @@ type model struct {
 	instanceByID map[string]*instance
 	addressByID  map[string]*address
 	gateways     map[string]bool // internet / NAT / virtual private gateways named by routes
+
+	volumesOf map[string][]*volume // by instance id (snapshots.go)
+	snapshots map[string]*snapshot
 }
 
 type vpc struct {
@@ -152,6 +155,7 @@ func seed(t *localaws.Topology, now time.Time) model {
 	for _, a := range t.Addresses {
 		m.seedAddress(a)
 	}
+	m.seedVolumes()
 	return m
 }
 

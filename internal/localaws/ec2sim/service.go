@@ -46,6 +46,8 @@ var operations = map[string]operation{
 	"DescribeAddresses":               {handle: (*Service).describeAddresses},
 	"AssociateAddress":                {handle: (*Service).associateAddress, mutating: true},
 	"DisassociateAddress":             {handle: (*Service).disassociateAddress, mutating: true},
+	"CreateSnapshots":                 {handle: (*Service).createSnapshots, mutating: true},
+	"DescribeSnapshots":               {handle: (*Service).describeSnapshots},
 }
 
 // Operations lists the actions the emulator implements, sorted.
