@@ -7,7 +7,7 @@ export PATH := $(PATH):/usr/local/go/bin
 FUNCTIONS := intake lease assess fence promote reroute verify record report rearm cleanup drift notify
 LAMBDA_ARCH ?= arm64
 
-.PHONY: all setup test demo build lambdas agent vet lint validate bench soak clean faults
+.PHONY: all setup test demo build lambdas agent vet lint validate bench bench-compare soak clean faults
 
 all: build
 
@@ -22,11 +22,13 @@ test: setup
 	$(GO) test -run '^$$' -fuzz '^FuzzIntake$$' -fuzztime 20s ./internal/failover/
 
 ## demo: set up, then run a real failover on the local stack
-## (FAULT=crash|blackhole|switchover, DETECTION=fast|alarm).
+## (FAULT=crash|blackhole|switchover, DETECTION=fast|alarm,
+## SCENARIO=routetable|eip|route53|all: the address the client writes through).
 FAULT ?= crash
 DETECTION ?= fast
+SCENARIO ?= routetable
 demo: setup
-	$(GO) run ./cmd/switchyard-dev demo --fault $(FAULT) --path $(DETECTION)
+	$(GO) run ./cmd/switchyard-dev demo --fault $(FAULT) --path $(DETECTION) --scenario $(SCENARIO)
 
 ## faults: set up, then run the fault matrix on the local stack (docs/faults.md)
 ## and print its table; fails if any case failed or reported no row.
@@ -78,11 +80,21 @@ agent:
 		GOOS=linux GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/agent/linux-$$arch/nodeprobe ./nodeprobe || exit 1; \
 	done
 
-## bench: time to recovery, fault crash/blackhole x detection fast/alarm,
-## RUNS runs each; one JSON line per configuration in bench/results/recovery.jsonl.
+## bench: time to recovery, fault crash/blackhole x detection fast/alarm and
+## the switchover window through the overlay IP, then a crash failover through
+## the Elastic IP and through the DNS name (cached for its TTL), RUNS runs each;
+## one JSON line per configuration in bench/results/recovery.jsonl.
 RUNS ?= 10
 bench: setup
-	$(GO) run ./bench/recovery -runs $(RUNS)
+	$(GO) run ./bench/recovery -runs $(RUNS) -scenarios routetable,eip,route53
+
+## bench-compare: Switchyard and Patroni side by side (Patroni's default and
+## tuned timings, etcd, HAProxy), crash/blackhole/switchover, RUNS runs each;
+## installs patroni, etcd-server, haproxy and postgresql-contrib from Debian
+## when missing; one JSON line per system and scenario in bench/results/compare.jsonl.
+bench-compare: setup
+	@bash bench/compare/ensure-patroni.sh
+	$(GO) run ./bench/compare -runs $(RUNS)
 
 ## soak: set up, then alternate CYCLES planned switchovers and failovers on
 ## one local stack under continuous writes (bench/results/soak.jsonl); fails

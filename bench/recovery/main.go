@@ -11,6 +11,7 @@
 //	go run ./bench/recovery -runs 10
 //	go run ./bench/recovery -runs 10 -faults crash -paths fast
 //	go run ./bench/recovery -runs 10 -faults switchover
+//	go run ./bench/recovery -runs 10 -scenarios routetable,eip,route53
 package main
 
 import (
@@ -25,10 +26,12 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/demo"
+	"github.com/switchyard/switchyard/internal/localstack"
 )
 
 // result is one configuration's line in the JSONL output.
 type result struct {
+	Scenario       string  `json:"scenario"`
 	Fault          string  `json:"fault"`
 	Path           string  `json:"path"`
 	Runs           int     `json:"runs"`
@@ -44,6 +47,7 @@ func main() {
 	runs := flag.Int("runs", 10, "failovers to measure per configuration")
 	faults := flag.String("faults", demo.FaultCrash+","+demo.FaultBlackhole+","+demo.FaultSwitchover, "comma-separated faults")
 	paths := flag.String("paths", demo.PathFast+","+demo.PathAlarm, "comma-separated detection paths")
+	scenarios := flag.String("scenarios", localstack.ScenarioRouteTable, "comma-separated client-routing scenarios (routetable, eip, route53); each but routetable is measured for the crash fault on the fast path")
 	out := flag.String("out", filepath.Join("bench", "results", "recovery.jsonl"), "JSON lines output")
 	flag.Parse()
 	if *runs < 1 {
@@ -51,23 +55,30 @@ func main() {
 		os.Exit(2)
 	}
 	var results []result
-	for _, fault := range strings.Split(*faults, ",") {
-		ps := strings.Split(*paths, ",")
-		if fault == demo.FaultSwitchover {
-			ps = []string{demo.PathFast} // nothing to detect: one configuration
+	for _, scenario := range strings.Split(*scenarios, ",") {
+		fs, ps := strings.Split(*faults, ","), strings.Split(*paths, ",")
+		if scenario != localstack.ScenarioRouteTable {
+			// The address is what differs: one failover configuration.
+			fs, ps = []string{demo.FaultCrash}, []string{demo.PathFast}
 		}
-		for _, path := range ps {
-			r, err := measure(fault, path, *runs)
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "recovery: %s/%s: %v\n", fault, path, err)
-				os.Exit(1)
+		for _, fault := range fs {
+			fps := ps
+			if fault == demo.FaultSwitchover {
+				fps = []string{demo.PathFast} // nothing to detect: one configuration
 			}
-			results = append(results, r)
+			for _, path := range fps {
+				r, err := measure(scenario, fault, path, *runs)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "recovery: %s %s/%s: %v\n", scenario, fault, path, err)
+					os.Exit(1)
+				}
+				results = append(results, r)
+			}
 		}
 	}
-	fmt.Printf("\n%-10s %-6s %5s %9s %9s %9s %7s %5s %17s\n", "fault", "path", "runs", "median_s", "min_s", "max_s", "acked", "lost", "dual_writable_ms")
+	fmt.Printf("\n%-10s %-10s %-6s %5s %9s %9s %9s %7s %5s %17s\n", "scenario", "fault", "path", "runs", "median_s", "min_s", "max_s", "acked", "lost", "dual_writable_ms")
 	for _, r := range results {
-		fmt.Printf("%-10s %-6s %5d %9.3f %9.3f %9.3f %7d %5d %17d\n", r.Fault, r.Path, r.Runs, r.MedianS, r.MinS, r.MaxS, r.Acked, r.Lost, r.DualWritableMs)
+		fmt.Printf("%-10s %-10s %-6s %5d %9.3f %9.3f %9.3f %7d %5d %17d\n", r.Scenario, r.Fault, r.Path, r.Runs, r.MedianS, r.MinS, r.MaxS, r.Acked, r.Lost, r.DualWritableMs)
 	}
 	if err := write(*out, results); err != nil {
 		fmt.Fprintf(os.Stderr, "recovery: %v\n", err)
@@ -77,8 +88,8 @@ func main() {
 }
 
 // measure runs one configuration and prints its phases.
-func measure(fault, path string, runs int) (result, error) {
-	r := result{Fault: fault, Path: path, Runs: runs}
+func measure(scenario, fault, path string, runs int) (result, error) {
+	r := result{Scenario: scenario, Fault: fault, Path: path, Runs: runs}
 	phases := map[string][]time.Duration{}
 	var order []string
 	add := func(name string, d time.Duration) {
@@ -87,9 +98,9 @@ func measure(fault, path string, runs int) (result, error) {
 		}
 		phases[name] = append(phases[name], d)
 	}
-	fmt.Printf("== fault %s, %s path, %d runs\n", fault, path, runs)
+	fmt.Printf("== scenario %s, fault %s, %s path, %d runs\n", scenario, fault, path, runs)
 	for i := 1; i <= runs; i++ {
-		res, err := demo.Run(context.Background(), demo.Options{Fault: fault, Path: path})
+		res, err := demo.Run(context.Background(), demo.Options{Fault: fault, Path: path, Scenario: scenario})
 		if err != nil {
 			return r, fmt.Errorf("run %d: %w", i, err)
 		}
@@ -100,7 +111,7 @@ func measure(fault, path string, runs int) (result, error) {
 		for _, s := range res.Steps {
 			add("step "+s.Name, s.End.Sub(s.Start))
 		}
-		add("crash → route switched", res.RoutedAt.Sub(res.Crash))
+		add("crash → target switched", res.RoutedAt.Sub(res.Crash))
 		add("crash → first acknowledged write", res.Recovery())
 		add("headline", res.Unavailable())
 		r.Acked += res.Acked

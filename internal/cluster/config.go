@@ -156,6 +156,11 @@ func (c *Config) ConnectTimeout() time.Duration {
 	return time.Duration(c.Database.ConnectTimeoutSeconds) * time.Second
 }
 
+// DefaultDNSTTL is the TTL (seconds) Reroute gives a client-facing DNS
+// record when the configuration names none: clients may keep reaching the
+// old primary for this long after the record changed.
+const DefaultDNSTTL = 10
+
 // Load reads a Config from a JSON file, applies defaults and validates it.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
@@ -231,7 +236,7 @@ func (c *Config) applyDefaults() {
 	}
 	for i := range c.Routing.DNS {
 		if c.Routing.DNS[i].TTL == 0 {
-			c.Routing.DNS[i].TTL = 10
+			c.Routing.DNS[i].TTL = DefaultDNSTTL
 		}
 	}
 }

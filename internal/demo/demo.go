@@ -35,6 +35,10 @@ type Options struct {
 	// Path is what starts the failover: PathFast (default: the standby's
 	// detector) or PathAlarm (the CloudWatch alarms alone).
 	Path string
+	// Scenario is the client-facing address the client writes through:
+	// localstack.ScenarioRouteTable (default), ScenarioEIP,
+	// ScenarioRoute53, or ScenarioAll for one client through each.
+	Scenario string
 }
 
 // Faults and detection paths of a run.
@@ -86,6 +90,9 @@ func (o *Options) applyDefaults() error {
 	if o.Path != PathFast && o.Path != PathAlarm {
 		return fmt.Errorf("path %q: want %q or %q", o.Path, PathFast, PathAlarm)
 	}
+	if _, err := scenarios(o.Scenario); err != nil {
+		return err
+	}
 	o.Stack.FastPath = o.Path == PathFast
 	if o.Stack.StopDelay == 0 {
 		o.Stack.StopDelay = emulatedStopDelay
@@ -106,8 +113,11 @@ type Result struct {
 	Status            string
 	Executions        int
 	Acked             int
-	Missing           []int64
-	NewPrimary        string
+	// AckTimes are the client's acknowledgements, in order (the
+	// benchmark's timeline picture).
+	AckTimes   []time.Time
+	Missing    []int64
+	NewPrimary string
 	// DualWritable is how long both nodes accepted writes at once (must
 	// be 0).
 	DualWritable time.Duration
@@ -115,6 +125,10 @@ type Result struct {
 	// from the last acknowledged write before its outage to the first after.
 	Switchover bool
 	WriteGap   time.Duration
+	// Clients is what each client saw (one per scenario run). RoutedAt,
+	// FirstWriteAt are the latest of them; Acked, Missing their sums;
+	// WriteGap the longest; AckTimes the first client's.
+	Clients []ClientResult
 }
 
 // Step is one state of the execution with its duration.
@@ -148,19 +162,25 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 		return res, err
 	}
 	defer stack.Close()
-	p.line("emulator at %s; client address (overlay IP %s) at %s; state machine %s", stack.Endpoint, localstack.OverlayCIDR, stack.ClientOverlay.Addr(), stack.StateMachineARN)
+	names, _ := scenarios(opts.Scenario)
 	if err := stack.PrepareWriterTable(ctx); err != nil {
 		return res, fmt.Errorf("creating the client's table: %w", err)
 	}
-	w := stack.StartWriter(stack.ClientOverlay.Addr(), opts.WriteInterval)
-	defer w.Stop()
+	clients, err := startClients(stack, names, opts.WriteInterval)
+	if err != nil {
+		return res, err
+	}
+	defer stopAll(clients)
+	for _, c := range clients {
+		p.line("emulator at %s; client through the %s at %s; state machine %s", stack.Endpoint, c.path.Label, c.path.Forwarder.Addr(), stack.StateMachineARN)
+	}
 	if err := stack.WaitSteady(ctx, 90*time.Second); err != nil {
 		return res, err
 	}
-	if err := waitFor(ctx, 30*time.Second, func() bool { return len(w.Stats().Acked) >= 100 }); err != nil {
+	if err := waitFor(ctx, 30*time.Second, func() bool { return leastAcked(clients) >= 100 }); err != nil {
 		return res, fmt.Errorf("waiting for heartbeats and the alarm to settle at OK: %w", err)
 	}
-	p.line("steady state: alarm %s is OK, client has %d acknowledged writes through the overlay IP", stack.AlarmName, len(w.Stats().Acked))
+	p.line("steady state: alarm %s is OK, every client has at least %d acknowledged writes", stack.AlarmName, leastAcked(clients))
 
 	if n := len(stack.SFN.Executions(stack.StateMachineARN)); n > 0 {
 		return res, fmt.Errorf("%d executions started before the primary was killed: a false alarm", n)
@@ -188,21 +208,31 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 	}
 	fctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	if err := follow(fctx, stack, w, &res, &p); err != nil {
+	if err := follow(fctx, stack, clients, &res, &p); err != nil {
 		return res, err
 	}
-	stats := w.Stop()
-	res.WriteGap = stats.Gap
 	res.DualWritable = dual.Stop()
-	res.Acked = len(stats.Acked)
-	if res.Missing, err = stack.MissingOn(ctx, res.NewPrimary, stats.Acked); err != nil {
-		return res, fmt.Errorf("checking acknowledged writes on %s: %w", res.NewPrimary, err)
+	for i, c := range clients {
+		stats := c.w.Stop()
+		c.res.Gap, c.res.Acked, c.res.AckTimes = stats.Gap, len(stats.Acked), stats.AckTimes
+		if c.res.Missing, err = stack.MissingOn(ctx, res.NewPrimary, stats.Acked); err != nil {
+			return res, fmt.Errorf("checking acknowledged writes on %s: %w", res.NewPrimary, err)
+		}
+		if i == 0 {
+			res.AckTimes = c.res.AckTimes
+		}
+		res.WriteGap = max(res.WriteGap, c.res.Gap)
+		res.Acked += c.res.Acked
+		res.Missing = append(res.Missing, c.res.Missing...)
+		res.Clients = append(res.Clients, c.res)
 	}
 	p.line("")
-	if res.Switchover {
-		p.line("write-unavailable window (last acknowledged write before → first after): %s", res.WriteGap.Round(time.Millisecond))
-	} else {
-		p.line("time to recovery (crash → first acknowledged write): %s", res.Recovery().Round(time.Millisecond))
+	for _, c := range res.Clients {
+		if res.Switchover {
+			p.line("%s: write-unavailable window (last acknowledged write before → first after): %s", c.Label, c.Gap.Round(time.Millisecond))
+		} else {
+			p.line("%s: time to recovery (crash → first acknowledged write): %s", c.Label, c.FirstWriteAt.Sub(res.Crash).Round(time.Millisecond))
+		}
 	}
 	p.line("acknowledged writes: %d; missing on the new primary %s: %d; time with two writable nodes: %s",
 		res.Acked, res.NewPrimary, len(res.Missing), res.DualWritable)
@@ -246,7 +276,7 @@ func (r Result) check(stack *localstack.Stack, sync bool) error {
 
 // follow watches the alarm, the execution and the client until the new
 // primary takes writes and the execution ended.
-func follow(ctx context.Context, stack *localstack.Stack, w *localstack.Writer, res *Result, p *printer) error {
+func follow(ctx context.Context, stack *localstack.Stack, clients []*client, res *Result, p *printer) error {
 	seen := map[int64]bool{}
 	var execARN string
 	beat := cwsim.Metric{Namespace: stack.Config.Detection.Namespace, Name: "Heartbeat",
@@ -288,16 +318,7 @@ func follow(ctx context.Context, stack *localstack.Stack, w *localstack.Writer, 
 				return err
 			}
 		}
-		if res.RoutedAt.IsZero() {
-			if n, err := stack.RoutedNode(); err == nil && n != "node1" {
-				res.RoutedAt, res.NewPrimary = time.Now(), n
-				p.event("overlay route %s now points at %s", localstack.OverlayCIDR, n)
-			}
-		}
-		if st := w.Stats(); res.FirstWriteAt.IsZero() && !st.Recovery.IsZero() && st.Recovery.After(res.Crash) {
-			res.FirstWriteAt = st.Recovery
-			p.eventAt(st.Recovery, "first acknowledged write through the overlay IP after %s of write outage", st.Outage.Round(time.Millisecond))
-		}
+		allWrote := observe(clients, res, p)
 		if info, ok := stack.SFN.Execution(execARN); ok && info.Status != "RUNNING" {
 			if err := history(ctx, stack, execARN, seen, res, p); err != nil {
 				return err
@@ -306,7 +327,7 @@ func follow(ctx context.Context, stack *localstack.Stack, w *localstack.Writer, 
 			if info.Status != "SUCCEEDED" {
 				return fmt.Errorf("execution %s: %s: %s", info.Status, info.Error, info.Cause)
 			}
-			if !res.FirstWriteAt.IsZero() {
+			if allWrote {
 				p.eventAt(info.StopDate, "execution %s", info.Status)
 				return nil
 			}

@@ -32,7 +32,7 @@ func (s *Stack) clusterConfig() (*cluster.Config, error) {
 	for _, z := range t.HostedZones {
 		for _, r := range z.Records {
 			if r.Type == "A" && trimDot(r.Name) == DNSName {
-				cfg.Routing.DNS = append(cfg.Routing.DNS, cluster.DNSRecord{HostedZoneID: z.ID, Name: DNSName, TTL: 10})
+				cfg.Routing.DNS = append(cfg.Routing.DNS, cluster.DNSRecord{HostedZoneID: z.ID, Name: DNSName, TTL: cluster.DefaultDNSTTL})
 			}
 		}
 	}

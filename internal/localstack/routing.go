@@ -3,6 +3,8 @@ package localstack
 import (
 	"fmt"
 	"net"
+	"sync"
+	"time"
 
 	"github.com/switchyard/switchyard/internal/dataplane"
 )
@@ -78,27 +80,45 @@ func (s *Stack) resolveOverlay() (string, error) {
 }
 
 func (s *Stack) resolveEIP() (string, error) {
-	if len(s.Topology.Addresses) == 0 {
-		return "", fmt.Errorf("the topology has no Elastic IP")
+	name, err := s.eipNode()
+	if err != nil {
+		return "", err
 	}
-	inst, eni, ok := s.EC2.AddressTarget(s.Topology.Addresses[0].AllocationID)
-	if !ok {
-		return "", fmt.Errorf("the Elastic IP is not associated")
+	return s.reachable(s.Nodes[name])
+}
+
+// dnsCache is the clients' caching resolver: an answer is kept for its
+// record's TTL, as the VPC resolver, nscd and client libraries keep it, so
+// a client reconnecting after a failover reaches the old address until
+// the TTL runs out. Negative answers are not cached.
+type dnsCache struct {
+	mu      sync.Mutex
+	ip      string
+	expires time.Time
+}
+
+// lookup returns the cached answer or resolves afresh.
+func (c *dnsCache) lookup(resolve func() ([]string, time.Duration)) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ip != "" && time.Now().Before(c.expires) {
+		return c.ip, true
 	}
-	if n := s.nodeOfENI(eni); n != nil {
-		return s.reachable(n)
+	ips, ttl := resolve()
+	if len(ips) == 0 {
+		c.ip = ""
+		return "", false
 	}
-	if n := s.nodeOfInstance(inst); n != nil {
-		return s.reachable(n)
-	}
-	return "", fmt.Errorf("the Elastic IP is associated with %s%s, which is no node", inst, eni)
+	c.ip, c.expires = ips[0], time.Now().Add(ttl)
+	return c.ip, true
 }
 
 func (s *Stack) resolveDNS() (string, error) {
-	ips := s.Route53.Resolve(DNSName, "A")
-	if len(ips) == 0 {
+	ip, ok := s.dns.lookup(func() ([]string, time.Duration) { return s.Route53.ResolveTTL(DNSName, "A") })
+	if !ok {
 		return "", fmt.Errorf("%s does not resolve", DNSName)
 	}
+	ips := []string{ip}
 	for _, n := range s.Nodes {
 		if n.Instance.PrivateIP == ips[0] {
 			return s.reachable(n)
@@ -121,4 +141,69 @@ func portOf(addr string) string {
 		return addr
 	}
 	return port
+}
+
+// Client-routing scenarios: which client-facing address a client uses.
+const (
+	ScenarioRouteTable = "routetable" // the overlay IP, through the VPC route tables
+	ScenarioEIP        = "eip"        // the Elastic IP (internet clients)
+	ScenarioRoute53    = "route53"    // the DNS name (on-premises or another VPC), cached for its TTL
+)
+
+// Scenarios lists them in the order the demo and the benchmark use.
+var Scenarios = []string{ScenarioRouteTable, ScenarioEIP, ScenarioRoute53}
+
+// ClientPath is how a client of one scenario reaches the primary: the
+// local address it connects to, and where the AWS state behind it points.
+type ClientPath struct {
+	Scenario string
+	// Label names the address in a timeline ("overlay IP 10.1.0.10/32").
+	Label     string
+	Forwarder *dataplane.Forwarder
+	// Routed names the node the target points at now, as AWS says (for
+	// DNS: the record's served value, not a client's cached answer).
+	Routed func() (string, error)
+}
+
+// ClientPath returns the path of a scenario.
+func (s *Stack) ClientPath(scenario string) (ClientPath, error) {
+	switch scenario {
+	case ScenarioRouteTable:
+		return ClientPath{scenario, "overlay IP " + OverlayCIDR, s.ClientOverlay, s.RoutedNode}, nil
+	case ScenarioEIP:
+		return ClientPath{scenario, "Elastic IP", s.ClientEIP, s.eipNode}, nil
+	case ScenarioRoute53:
+		return ClientPath{scenario, "DNS name " + DNSName, s.ClientDNS, s.dnsNode}, nil
+	}
+	return ClientPath{}, fmt.Errorf("scenario %q: want one of %v", scenario, Scenarios)
+}
+
+func (s *Stack) eipNode() (string, error) {
+	if len(s.Topology.Addresses) == 0 {
+		return "", fmt.Errorf("the topology has no Elastic IP")
+	}
+	inst, eni, ok := s.EC2.AddressTarget(s.Topology.Addresses[0].AllocationID)
+	if !ok {
+		return "", fmt.Errorf("the Elastic IP is not associated")
+	}
+	if n := s.nodeOfENI(eni); n != nil {
+		return n.Name, nil
+	}
+	if n := s.nodeOfInstance(inst); n != nil {
+		return n.Name, nil
+	}
+	return "", fmt.Errorf("the Elastic IP is associated with %s%s, which is no node", inst, eni)
+}
+
+func (s *Stack) dnsNode() (string, error) {
+	ips := s.Route53.Resolve(DNSName, "A")
+	if len(ips) == 0 {
+		return "", fmt.Errorf("%s does not resolve", DNSName)
+	}
+	for _, n := range s.Nodes {
+		if n.Instance.PrivateIP == ips[0] {
+			return n.Name, nil
+		}
+	}
+	return "", fmt.Errorf("%s resolves to %s, which is no node", DNSName, ips[0])
 }

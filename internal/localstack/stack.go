@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -114,6 +115,10 @@ type Stack struct {
 
 	tasks   map[string]asl.TaskFunc
 	taskARN map[string]string // function logical id → the ARN its Task states name
+	// writers counts the writers started (each gets its own id range).
+	writers int
+	// dns is the clients' caching resolver of DNSName.
+	dns dnsCache
 	// functionEnv holds each template function's environment variables.
 	functionEnv map[string]map[string]string
 	log         *slog.Logger
@@ -136,6 +141,16 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}()
 	if s.Topology, err = localaws.LoadTopology(filepath.Join(opts.RepoDir, "testdata", "topology", "reference.yaml")); err != nil {
 		return nil, err
+	}
+	// The client-facing record exists with the TTL the cluster
+	// configures, as docs/deploy.md says to create it: clients cache the
+	// TTL they were given before a failover, not the one Reroute writes.
+	for i := range s.Topology.HostedZones {
+		for j, r := range s.Topology.HostedZones[i].Records {
+			if strings.TrimSuffix(r.Name, ".") == DNSName && r.Type == "A" {
+				s.Topology.HostedZones[i].Records[j].TTL = cluster.DefaultDNSTTL
+			}
+		}
 	}
 	if err = s.startEmulator(); err != nil {
 		return nil, fmt.Errorf("starting the AWS emulator: %w", err)

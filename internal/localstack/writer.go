@@ -23,6 +23,7 @@ type Writer struct {
 
 	mu          sync.Mutex
 	acked       []int64
+	ackTimes    []time.Time
 	failed      int
 	lastAck     time.Time
 	outageStart time.Time // first failure after the last success
@@ -37,7 +38,9 @@ type Writer struct {
 
 // WriterStats is what a Writer saw.
 type WriterStats struct {
-	Acked    []int64
+	Acked []int64
+	// AckTimes holds when each write in Acked was acknowledged.
+	AckTimes []time.Time
 	Failed   int
 	LastAck  time.Time
 	Outage   time.Duration // length of the last outage
@@ -63,16 +66,32 @@ func (s *Stack) PrepareWriterTable(ctx context.Context) error {
 
 // StartWriter starts writing through addr (e.g. s.ClientOverlay.Addr())
 // every interval until Stop.
+//
+// Each writer of a stack writes its own range of ids (the n-th from
+// n×writerIDSpan+1), so several can share the table.
 func (s *Stack) StartWriter(addr string, interval time.Duration) *Writer {
+	s.mu.Lock()
+	first := int64(s.writers)*writerIDSpan + 1
+	s.writers++
+	s.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &Writer{addr: addr, cancel: cancel, done: make(chan struct{}),
-		dsnUser: fmt.Sprintf("host=127.0.0.1 port=%s dbname=%s user=%s password=%s sslmode=disable connect_timeout=2",
-			portOf(addr), DatabaseName, s.Pair.Options.AppUser, s.Pair.Options.AppPassword)}
-	go w.run(ctx, interval)
+		dsnUser: s.ClientDSN(addr)}
+	go w.run(ctx, interval, first)
 	return w
 }
 
-func (w *Writer) run(ctx context.Context, interval time.Duration) {
+// ClientDSN is how an application connects through a client-facing
+// address (a forwarder's addr) as the application user.
+func (s *Stack) ClientDSN(addr string) string {
+	return fmt.Sprintf("host=127.0.0.1 port=%s dbname=%s user=%s password=%s sslmode=disable connect_timeout=2",
+		portOf(addr), DatabaseName, s.Pair.Options.AppUser, s.Pair.Options.AppPassword)
+}
+
+// writerIDSpan is the size of one writer's id range.
+const writerIDSpan = 1_000_000_000
+
+func (w *Writer) run(ctx context.Context, interval time.Duration, first int64) {
 	defer close(w.done)
 	var conn *pgx.Conn
 	defer func() {
@@ -82,7 +101,7 @@ func (w *Writer) run(ctx context.Context, interval time.Duration) {
 	}()
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	for id := int64(1); ; id++ {
+	for id := first; ; id++ {
 		select {
 		case <-ctx.Done():
 			return
@@ -128,6 +147,7 @@ func (w *Writer) ack(id int64) {
 	defer w.mu.Unlock()
 	now := time.Now()
 	w.acked = append(w.acked, id)
+	w.ackTimes = append(w.ackTimes, now)
 	w.lastAck = now
 	if !w.outageStart.IsZero() && (w.recoveredAt.IsZero() || w.recoveredAt.Before(w.outageStart)) {
 		w.recoveredAt = now
@@ -139,7 +159,8 @@ func (w *Writer) ack(id int64) {
 func (w *Writer) Stats() WriterStats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	st := WriterStats{Acked: append([]int64(nil), w.acked...), Failed: w.failed, LastAck: w.lastAck}
+	st := WriterStats{Acked: append([]int64(nil), w.acked...), AckTimes: append([]time.Time(nil), w.ackTimes...),
+		Failed: w.failed, LastAck: w.lastAck}
 	if !w.recoveredAt.IsZero() && w.recoveredAt.After(w.outageStart) {
 		st.OutageAt, st.Recovery, st.Outage = w.outageStart, w.recoveredAt, w.outageLength
 		if !w.lastAckBefore.IsZero() {

@@ -89,6 +89,13 @@ func (s *Service) SetPropagationDelay(d time.Duration) {
 // answers. It returns nil when there is no such record. The returned slice is
 // a copy.
 func (s *Service) Resolve(name, rtype string) []string {
+	values, _ := s.ResolveTTL(name, rtype)
+	return values
+}
+
+// ResolveTTL is Resolve with the TTL of the answer's record (the last one
+// followed through CNAMEs), which a caching resolver keeps it for.
+func (s *Service) ResolveTTL(name, rtype string) ([]string, time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -100,18 +107,18 @@ func (s *Service) Resolve(name, rtype string) []string {
 	for range 8 {
 		z := s.authoritativeZone(name)
 		if z == nil {
-			return nil
+			return nil, 0
 		}
 		if r, ok := z.served[recordKey{name, rtype}]; ok {
-			return slices.Clone(r.Values)
+			return slices.Clone(r.Values), time.Duration(r.TTL) * time.Second
 		}
 		cname, ok := z.served[recordKey{name, "CNAME"}]
 		if !ok || rtype == "CNAME" || len(cname.Values) == 0 {
-			return nil
+			return nil, 0
 		}
 		name = canonicalName(cname.Values[0])
 	}
-	return nil
+	return nil, 0
 }
 
 // authoritativeZone is the zone that answers for name inside the VPC, or
