@@ -109,7 +109,7 @@ func drawTimeline(res demo.Result, title, path string) error {
 		v.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
 		p.Add(v)
 		// Stagger the labels so that close phases stay readable.
-		labels.XYs = append(labels.XYs, plotter.XY{X: x, Y: top*(1.02+float64(i%4)*0.1)})
+		labels.XYs = append(labels.XYs, plotter.XY{X: x, Y: top * (1.02 + float64(i%4)*0.1)})
 		labels.Labels = append(labels.Labels, fmt.Sprintf("%s %+.2fs", m.label, x))
 	}
 	l, err := plotter.NewLabels(labels)
