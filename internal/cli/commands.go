@@ -14,4 +14,5 @@ var commands = []func(*app) *cobra.Command{
 	newRejoinCommand,
 	newStatusCommand,
 	newHistoryCommand,
+	newValidateCommand,
 }

@@ -147,7 +147,15 @@ func NewRootCommand(opts Options) *cobra.Command {
 		root.AddCommand(newCommand(a))
 	}
 	for _, ext := range opts.Extensions {
-		root.AddCommand(ext(a))
+		cmd := ext(a)
+		// An extension replaces a command of the same name (switchyard-dev's
+		// offline validate).
+		for _, c := range root.Commands() {
+			if c.Name() == cmd.Name() {
+				root.RemoveCommand(c)
+			}
+		}
+		root.AddCommand(cmd)
 	}
 	return root
 }

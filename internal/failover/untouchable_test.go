@@ -163,6 +163,10 @@ func (f untouchableRoute53) GetChange(context.Context, *route53.GetChangeInput, 
 	return nil, f.w.hit("Route53", "GetChange")
 }
 
+func (f untouchableRoute53) GetHostedZone(context.Context, *route53.GetHostedZoneInput, ...func(*route53.Options)) (*route53.GetHostedZoneOutput, error) {
+	return nil, f.w.hit("Route53", "GetHostedZone")
+}
+
 type untouchableCloudWatch struct{ w *tripwire }
 
 func (f untouchableCloudWatch) PutMetricData(context.Context, *cloudwatch.PutMetricDataInput, ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error) {

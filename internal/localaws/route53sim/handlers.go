@@ -46,6 +46,9 @@ func (s *Service) Serve(w http.ResponseWriter, call *localaws.Call) {
 	case OpGetChange:
 		call.AddResource(bareChangeID(id))
 		doc, apiErr = s.getChange(bareChangeID(id))
+	case OpGetHostedZone:
+		call.AddResource(bareZoneID(id))
+		doc, apiErr = s.getHostedZone(bareZoneID(id))
 	}
 	if apiErr != nil {
 		writeAPIError(w, call, apiErr)
@@ -93,6 +96,23 @@ func (s *Service) zoneXML(z *zone) hostedZoneXML {
 		ResourceRecordSetCount: len(z.records)}
 	out.Config.PrivateZone = z.private
 	return out
+}
+
+// getHostedZone describes a zone with, for a private one, its VPCs.
+func (s *Service) getHostedZone(id string) (any, *localaws.APIError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.byID[id]
+	if z == nil {
+		return nil, noSuchHostedZone(id)
+	}
+	out := getHostedZoneResponse{HostedZone: s.zoneXML(z)}
+	if z.private {
+		for _, v := range z.vpcs {
+			out.VPCs = append(out.VPCs, vpcXML{VPCRegion: z.region, VPCID: v})
+		}
+	}
+	return out, nil
 }
 
 // listHostedZones lists zones by id, starting at the first whose id is not

@@ -22,6 +22,7 @@ const (
 	OpListResourceRecordSets   = "ListResourceRecordSets"
 	OpChangeResourceRecordSets = "ChangeResourceRecordSets"
 	OpGetChange                = "GetChange"
+	OpGetHostedZone            = "GetHostedZone"
 )
 
 // change is one accepted change batch, as GetChange reports it.
@@ -59,6 +60,9 @@ func New(topo *localaws.Topology) (*Service, error) {
 	}
 	for _, seed := range topo.HostedZones {
 		z, err := newZone(seed)
+		if err == nil {
+			z.region = topo.Region
+		}
 		if err != nil {
 			return nil, fmt.Errorf("seeding route53: %w", err)
 		}
@@ -193,6 +197,8 @@ func route(r *http.Request) (op, id string, err error) {
 			}
 		case r.Method == http.MethodGet && len(parts) == 2 && parts[0] == "change" && parts[1] != "":
 			return OpGetChange, parts[1], nil
+		case r.Method == http.MethodGet && len(parts) == 2 && parts[0] == "hostedzone" && parts[1] != "":
+			return OpGetHostedZone, parts[1], nil
 		}
 	}
 	return "", "", localaws.BadRequest("InvalidAction",

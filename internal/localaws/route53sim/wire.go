@@ -219,3 +219,15 @@ func newChangeID() string {
 	}
 	return string(out)
 }
+
+type getHostedZoneResponse struct {
+	XMLName    xml.Name      `xml:"https://route53.amazonaws.com/doc/2013-04-01/ GetHostedZoneResponse"`
+	HostedZone hostedZoneXML `xml:"HostedZone"`
+	// VPCs lists a private zone's associations (absent for a public one).
+	VPCs []vpcXML `xml:"VPCs>VPC,omitempty"`
+}
+
+type vpcXML struct {
+	VPCRegion string `xml:"VPCRegion"`
+	VPCID     string `xml:"VPCId"`
+}

@@ -72,6 +72,8 @@ type zone struct {
 	name      string // canonical
 	private   bool
 	callerRef string
+	vpcs      []string                // a private zone's associated VPCs
+	region    string                  // their region
 	records   map[recordKey]recordSet // what the API lists: every accepted change
 	served    map[recordKey]recordSet // what the name servers answer: INSYNC changes only
 	pending   []pendingBatch          // accepted, not yet propagated, in submission order
@@ -83,6 +85,7 @@ func newZone(seed localaws.HostedZone) (*zone, error) {
 		name:      canonicalName(seed.Name),
 		private:   seed.Private,
 		callerRef: "switchyard-local-" + bareZoneID(seed.ID),
+		vpcs:      slices.Clone(seed.VPCs),
 		records:   map[recordKey]recordSet{},
 	}
 	if z.id == "" || seed.Name == "" {
