@@ -7,7 +7,7 @@ export PATH := $(PATH):/usr/local/go/bin
 FUNCTIONS := intake lease assess fence promote reroute verify record report rearm cleanup drift notify
 LAMBDA_ARCH ?= arm64
 
-.PHONY: all setup test demo build lambdas agent vet lint validate bench bench-compare soak clean faults
+.PHONY: all setup test demo build lambdas agent vet lint validate bench bench-compare bench-overhead soak clean faults
 
 all: build
 
@@ -87,6 +87,14 @@ agent:
 RUNS ?= 10
 bench: setup
 	$(GO) run ./bench/recovery -runs $(RUNS) -scenarios routetable,eip,route53
+
+## bench-overhead: the node agent's own cost at its default settings: two
+## real nodeprobe processes on a synchronous pair against the AWS emulator
+## for DURATION; RSS and CPU from /proc, AWS calls per hour by operation and
+## caller; one JSON line per run appended to bench/results/overhead.jsonl.
+DURATION ?= 10m
+bench-overhead: setup
+	$(GO) run ./bench/overhead -duration $(DURATION)
 
 ## bench-compare: Switchyard and Patroni side by side (Patroni's default and
 ## tuned timings, etcd, HAProxy), crash/blackhole/switchover, RUNS runs each;
