@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
@@ -16,7 +17,9 @@ import (
 
 // MetricRoutingDrift is what the drift check publishes under {Cluster}:
 // how many client-facing targets (overlay route tables, the Elastic IP,
-// DNS records) do not point at the recorded primary, or could not be read.
+// DNS records) do not point at the recorded primary, or could not be read,
+// plus, with an overlay IP, the nodes' network interfaces whose
+// source/destination check is on.
 const MetricRoutingDrift = "RoutingDrift"
 
 // DriftCheck runs on a schedule (an EventBridge schedule → DriftFunction)
@@ -56,6 +59,9 @@ func (h *DriftCheck) Handle(ctx context.Context, _ json.RawMessage) (DriftResult
 			res.Drifted = append(res.Drifted, w.String())
 		}
 	}
+	if h.Config.Routing.OverlayIP != nil {
+		res.Drifted = append(res.Drifted, h.sourceDestChecks(ctx)...)
+	}
 	_, err = h.Metrics.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{
 		Namespace: aws.String(h.Config.Detection.Namespace),
 		MetricData: []cwtypes.MetricDatum{{MetricName: aws.String(MetricRoutingDrift), Value: aws.Float64(float64(len(res.Drifted))),
@@ -71,4 +77,24 @@ func (h *DriftCheck) Handle(ctx context.Context, _ json.RawMessage) (DriftResult
 		h.logger("drift", State{}).Warn("routing drift", "primary", rec.Primary, "drifted", res.Drifted)
 	}
 	return res, nil
+}
+
+// sourceDestChecks reports each node's network interface whose
+// source/destination check is on (switched back on by hand or by
+// automation): EC2 then drops the packets to the overlay IP, so a failover
+// to that node would leave its clients without a route.
+func (h *DriftCheck) sourceDestChecks(ctx context.Context) []string {
+	var out []string
+	for _, n := range h.Config.Nodes {
+		res, err := h.EC2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{n.NetworkInterfaceID}})
+		switch {
+		case err != nil:
+			out = append(out, fmt.Sprintf("network-interface %s of %s: could not be read: %v", n.NetworkInterfaceID, n.Name, err))
+		case len(res.NetworkInterfaces) == 0:
+			out = append(out, fmt.Sprintf("network-interface %s of %s: not found", n.NetworkInterfaceID, n.Name))
+		case aws.ToBool(res.NetworkInterfaces[0].SourceDestCheck):
+			out = append(out, fmt.Sprintf("network-interface %s of %s: source/destination check is on (the overlay IP's packets would be dropped)", n.NetworkInterfaceID, n.Name))
+		}
+	}
+	return out
 }

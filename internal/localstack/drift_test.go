@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/switchyard/switchyard/internal/agent"
 	"github.com/switchyard/switchyard/internal/failover"
@@ -55,16 +56,26 @@ func TestDriftCheckReportsMisroutedTargets(t *testing.T) {
 	if len(res.Drifted) != len(rts) || !strings.Contains(res.Summary, rts[0]) || !strings.Contains(res.Summary, "node2") {
 		t.Errorf("route tables %v moved to node2 by hand: %+v", rts, res)
 	}
-	// Two values published (stored per minute: count, minimum, maximum).
+	if n, err := s.RoutedNode(); err != nil || n != "node2" {
+		t.Errorf("the drift check changed the route back (routed to %s, %v)", n, err)
+	}
+	// Source/destination check switched back on for node2's interface:
+	// a failover to node2 would route the overlay IP into a drop.
+	eni2 := s.Nodes["node2"].ENI
+	if _, err := c.EC2.ModifyNetworkInterfaceAttribute(ctx, &ec2.ModifyNetworkInterfaceAttributeInput{NetworkInterfaceId: aws.String(eni2),
+		SourceDestCheck: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	if res := check(); len(res.Drifted) != len(rts)+1 || !strings.Contains(res.Summary, eni2+" of node2: source/destination check is on") {
+		t.Errorf("source/destination check on: %+v", res)
+	}
+	// Three values published (stored per minute: count, minimum, maximum).
 	var count, lo, hi float64 = 0, 1e9, -1
 	for _, dp := range s.CW.Datapoints(metric) {
 		count, lo, hi = count+dp.SampleCount, min(lo, dp.Minimum), max(hi, dp.Maximum)
 	}
-	if count != 2 || lo != 0 || hi != float64(len(rts)) {
-		t.Errorf("RoutingDrift: %v values from %v to %v, want 2 values, 0 and %d", count, lo, hi, len(rts))
-	}
-	if n, err := s.RoutedNode(); err != nil || n != "node2" {
-		t.Errorf("the drift check changed the route back (routed to %s, %v)", n, err)
+	if count != 3 || lo != 0 || hi != float64(len(rts)+1) {
+		t.Errorf("RoutingDrift: %v values from %v to %v, want 3 values, 0 to %d", count, lo, hi, len(rts)+1)
 	}
 	// The primary's agent publishes how long its lease has left (the
 	// dashboard's lease graph): between 0 and one lease.
