@@ -59,6 +59,7 @@ var exercisedElsewhere = map[string]string{
 	"CleanupFunction statement 1: cloudwatch:SetAlarmState on arn:aws:cloudwatch:us-east-1:123456789012:alarm:switchyard-demo-primary-unreachable": "a reachability-alarm execution that ends FAILED, TIMED_OUT or ABORTED",
 	"DriftFunction statement 0: dynamodb:GetItem on arn:aws:dynamodb:us-east-1:123456789012:table/switchyard-demo":                                 "the scheduled drift check (localstack TestDriftCheckReportsMisroutedTargets checks its live calls)",
 	"DriftFunction statement 1: ec2:DescribeAddresses on *":                                                                                        "the scheduled drift check",
+	"DriftFunction statement 1: ec2:DescribeNetworkInterfaces on *":                                                                                "the scheduled drift check (source/destination check of the nodes' interfaces)",
 	"DriftFunction statement 1: ec2:DescribeRouteTables on *":                                                                                      "the scheduled drift check",
 	"DriftFunction statement 2: route53:ListResourceRecordSets on arn:aws:route53:::hostedzone/Z0853214A1B2C3D4E5F6G":                              "the scheduled drift check",
 	"DriftFunction statement 3: cloudwatch:PutMetricData on *":                                                                                     "the scheduled drift check",
