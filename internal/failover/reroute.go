@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/switchyard/switchyard/internal/reroute"
 )
@@ -44,7 +45,11 @@ func (h *RerouteStep) Handle(ctx context.Context, s State) (*StepResult, error) 
 	}
 	if err != nil {
 		log.Error("reroute incomplete", "node", node.Name, "outcomes", details, "err", err)
-		return nil, classify("reroute", err)
+		// The failure names every target, done or not: the report (and its
+		// notice) then says where each one was left. A re-run converges
+		// the rest and leaves the done ones alone (each target is skipped
+		// when it already points at the node).
+		return nil, classify("reroute", fmt.Errorf("%w (per target: %s)", err, strings.Join(details, "; ")))
 	}
 	log.Info("rerouted", "node", node.Name, "outcomes", details, "durationMs", res.DurationMs)
 	return result(start, h.now(), fmt.Sprintf("clients routed to %s", node.Name), details...), nil

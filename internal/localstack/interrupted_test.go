@@ -235,8 +235,13 @@ func TestInterruptedFailoverConverges(t *testing.T) {
 		if got := outcomeOf(rec, first); got != store.OutcomeFailed {
 			t.Errorf("history of the failed execution: %q, want %q", got, store.OutcomeFailed)
 		}
-		if n := waitNotice(t, s, 30*time.Second, "failover node1 -> node2 FAILED"); !strings.Contains(n.Message, "reroute") {
-			t.Errorf("the failure notice does not name the step:\n%s", n.Message)
+		// The notice names the step and where each target was left: the
+		// Elastic IP and the DNS record moved, the route tables did not.
+		n := waitNotice(t, s, 30*time.Second, "failover node1 -> node2 FAILED")
+		for _, want := range []string{"step reroute", "per target: overlay-ip: ", "elastic-ip: ok", "dns: ok"} {
+			if !strings.Contains(n.Message, want) {
+				t.Errorf("the failure notice lacks %q:\n%s", want, n.Message)
+			}
 		}
 		reportFault(t, m, faultRow{Case: "Reroute refused by EC2 after Promote", Expected: "FAILED; cleanup resumes once; one promotion",
 			Observed: "FAILED; resume SUCCEEDED; timeline 2"})
