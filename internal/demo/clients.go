@@ -1,7 +1,10 @@
 package demo
 
 import (
+	"context"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/localstack"
@@ -122,4 +125,26 @@ func latest(cs []*client, at func(ClientResult) time.Time) time.Time {
 		}
 	}
 	return t
+}
+
+// randomPhase waits a random time below the DNS record's TTL when a client
+// resolves it: the fault then comes at a random point of the client's
+// cached answer, as it would in production, instead of at the same point
+// of every run (the measured outage is the failover or the rest of the
+// TTL, whichever ends later).
+func randomPhase(ctx context.Context, stack *localstack.Stack, names []string, p *printer) error {
+	if !slices.Contains(names, localstack.ScenarioRoute53) || len(stack.Config.Routing.DNS) == 0 {
+		return nil
+	}
+	ttl := time.Duration(stack.Config.Routing.DNS[0].TTL) * time.Second
+	d := rand.N(ttl)
+	p.line("waiting %s (random, below the record's TTL %s) so the fault falls at a random point of the client's cached answer", d.Round(time.Millisecond), ttl)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

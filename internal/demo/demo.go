@@ -182,6 +182,9 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 	}
 	p.line("steady state: alarm %s is OK, every client has at least %d acknowledged writes", stack.AlarmName, leastAcked(clients))
 
+	if err := randomPhase(ctx, stack, names, &p); err != nil {
+		return res, err
+	}
 	if n := len(stack.SFN.Executions(stack.StateMachineARN)); n > 0 {
 		return res, fmt.Errorf("%d executions started before the primary was killed: a false alarm", n)
 	}
