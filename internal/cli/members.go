@@ -138,6 +138,8 @@ func printRouting(w io.Writer, where []reroute.Pointing, primary string) error {
 	for _, p := range where {
 		at, note := p.Node, ""
 		switch {
+		case p.Drift != "":
+			at, note = orDash(p.Node), "DRIFT: "+p.Drift
 		case p.Error != "":
 			at, note = "?", "UNREADABLE: "+p.Error
 		case p.Node == "":

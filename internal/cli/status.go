@@ -308,6 +308,8 @@ func healthExit(s healthState) error {
 func withRouting(h health, where []reroute.Pointing, primary string) health {
 	for _, p := range where {
 		switch {
+		case p.Drift != "":
+			h.Why = append(h.Why, fmt.Sprintf("%s %s %s (routing drift)", p.Target, p.What, p.Drift))
 		case p.Error != "":
 			h.Why = append(h.Why, fmt.Sprintf("%s %s could not be read: %s", p.Target, p.What, p.Error))
 		case p.Node != primary:

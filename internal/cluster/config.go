@@ -66,6 +66,12 @@ type Routing struct {
 type OverlayIP struct {
 	CIDR   string   `json:"cidr"`
 	VPCIDs []string `json:"vpcIds"`
+	// RouteTableIDs, when set, are the route tables the overlay route
+	// belongs in (given explicitly instead of found by destination): the
+	// Reroute step changes only these, and the drift check and validate
+	// report one of them without the route (lost) and any other table of
+	// the VPCs with it (gained).
+	RouteTableIDs []string `json:"routeTableIds,omitempty"`
 }
 
 // ElasticIP is the public-address scenario.
@@ -291,6 +297,11 @@ func (c *Config) Validate() error {
 		for _, v := range o.VPCIDs {
 			if !strings.HasPrefix(v, "vpc-") {
 				bad("routing.overlayIp.vpcIds: %q is not a VPC id (vpc-…)", v)
+			}
+		}
+		for _, t := range o.RouteTableIDs {
+			if !strings.HasPrefix(t, "rtb-") {
+				bad("routing.overlayIp.routeTableIds: %q is not a route table id (rtb-…)", t)
 			}
 		}
 	}

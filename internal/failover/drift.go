@@ -55,7 +55,7 @@ func (h *DriftCheck) Handle(ctx context.Context, _ json.RawMessage) (DriftResult
 		return res, nil
 	}
 	for _, w := range reroute.Where(ctx, reroute.ReadClients{EC2: h.EC2, Route53: h.Route53}, h.Config) {
-		if w.Error != "" || w.Node != rec.Primary {
+		if w.Error != "" || w.Drift != "" || w.Node != rec.Primary {
 			res.Drifted = append(res.Drifted, w.String())
 		}
 	}

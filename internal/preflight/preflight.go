@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -184,6 +185,28 @@ func checkOverlayRoutes(ctx context.Context, api awsapi.EC2Reader, o cluster.Ove
 					fmt.Sprintf("aws ec2 replace-route --route-table-id %s --destination-cidr-block %s --network-interface-id <the primary's ENI>", aws.ToString(rt.RouteTableId), o.CIDR))
 			}
 			tables = append(tables, aws.ToString(rt.RouteTableId))
+		}
+	}
+	if len(o.RouteTableIDs) > 0 {
+		var missing, extra []string
+		for _, id := range o.RouteTableIDs {
+			if !slices.Contains(tables, id) {
+				missing = append(missing, id)
+			}
+		}
+		for _, id := range tables {
+			if !slices.Contains(o.RouteTableIDs, id) {
+				extra = append(extra, id)
+			}
+		}
+		if len(missing) > 0 {
+			return failed(ch, fmt.Sprintf("listed route table(s) %s have no route to %s: their subnets' clients cannot reach the overlay IP", strings.Join(missing, ", "), o.CIDR),
+				fmt.Sprintf("aws ec2 create-route --route-table-id %s --destination-cidr-block %s --network-interface-id <the primary's ENI>", missing[0], o.CIDR))
+		}
+		if len(extra) > 0 {
+			ch.Status, ch.Detail = Warn, fmt.Sprintf("%s route %s but are not in routing.overlayIp.routeTableIds: a failover leaves them on the old primary", strings.Join(extra, ", "), o.CIDR)
+			ch.Fix = "add them to routing.overlayIp.routeTableIds, or delete their route"
+			return ch
 		}
 	}
 	ch.Status, ch.Detail = OK, fmt.Sprintf("%d route table(s) route %s to a node: %s", len(tables), o.CIDR, strings.Join(tables, ", "))

@@ -136,3 +136,15 @@ func TestPreflightPrivateZoneAndTTL(t *testing.T) {
 		t.Errorf("record with another TTL: %+v", rec)
 	}
 }
+
+func TestPreflightExplicitRouteTables(t *testing.T) {
+	c, cfg := account(t, nil)
+	cfg.Routing.OverlayIP.RouteTableIDs = []string{"rtb-0f8b6e0c9dcdab1f6"}
+	if ch := run(t, c, cfg, preflight.Options{})["overlay routes"]; ch.Status != preflight.Warn || !strings.Contains(ch.Detail, "rtb-05f660c2254f91c10") {
+		t.Errorf("a table with the route, not listed: %+v", ch)
+	}
+	cfg.Routing.OverlayIP.RouteTableIDs = []string{"rtb-0f8b6e0c9dcdab1f6", "rtb-05f660c2254f91c10", "rtb-0d6e3b30df197e5da"}
+	if ch := run(t, c, cfg, preflight.Options{})["overlay routes"]; ch.Status != preflight.Fail || !strings.Contains(ch.Fix, "rtb-0d6e3b30df197e5da") {
+		t.Errorf("a listed table without the route: %+v", ch)
+	}
+}

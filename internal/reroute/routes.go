@@ -163,6 +163,10 @@ func overlayRoutes(ctx context.Context, ec2api awsapi.EC2Reader, cfg cluster.Ove
 			if !slices.Contains(cfg.VPCIDs, aws.ToString(rt.VpcId)) {
 				continue
 			}
+			// Given explicitly, the tables not listed are someone else's.
+			if len(cfg.RouteTableIDs) > 0 && !slices.Contains(cfg.RouteTableIDs, aws.ToString(rt.RouteTableId)) {
+				continue
+			}
 			for _, r := range rt.Routes {
 				if aws.ToString(r.DestinationCidrBlock) != cfg.CIDR {
 					continue

@@ -3,6 +3,7 @@ package reroute
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,6 +24,10 @@ type Pointing struct {
 	// Raw is what it points at as AWS says it (an ENI, an IP).
 	Raw   string `json:"raw,omitempty"`
 	Error string `json:"error,omitempty"`
+	// Drift says what is wrong with the target itself, wherever it
+	// points: a listed route table without the overlay route (lost), or
+	// one not listed with it (gained).
+	Drift string `json:"drift,omitempty"`
 }
 
 // ReadClients are the read-only clients Where needs: holding them, it
@@ -46,13 +51,27 @@ func Where(ctx context.Context, clients ReadClients, cfg *cluster.Config) []Poin
 		return ""
 	}
 	if o := r.OverlayIP; o != nil {
-		routes, err := overlayRoutes(ctx, clients.EC2, *o)
+		all := *o
+		all.RouteTableIDs = nil // every table with the route, listed or not
+		routes, err := overlayRoutes(ctx, clients.EC2, all)
 		if err != nil {
 			out = append(out, Pointing{Target: TargetOverlayIP, What: o.CIDR, Error: err.Error()})
 		}
+		seen := map[string]bool{}
 		for _, rt := range routes {
-			out = append(out, Pointing{Target: TargetOverlayIP, What: rt.tableID + " " + o.CIDR, Raw: rt.target,
-				Node: nodeBy(func(n cluster.Node) bool { return rt.eni != "" && n.NetworkInterfaceID == rt.eni })})
+			p := Pointing{Target: TargetOverlayIP, What: rt.tableID + " " + o.CIDR, Raw: rt.target,
+				Node: nodeBy(func(n cluster.Node) bool { return rt.eni != "" && n.NetworkInterfaceID == rt.eni })}
+			seen[rt.tableID] = true
+			if len(o.RouteTableIDs) > 0 && !slices.Contains(o.RouteTableIDs, rt.tableID) {
+				p.Drift = "has the overlay route but is not in routing.overlayIp.routeTableIds (gained)"
+			}
+			out = append(out, p)
+		}
+		for _, id := range o.RouteTableIDs {
+			if !seen[id] && err == nil {
+				out = append(out, Pointing{Target: TargetOverlayIP, What: id + " " + o.CIDR,
+					Drift: "has no route to " + o.CIDR + " (lost): clients of its subnets cannot reach the overlay IP"})
+			}
 		}
 	}
 	if e := r.ElasticIP; e != nil {
@@ -83,6 +102,8 @@ func Where(ctx context.Context, clients ReadClients, cfg *cluster.Config) []Poin
 // String is one line of evidence.
 func (p Pointing) String() string {
 	switch {
+	case p.Drift != "":
+		return fmt.Sprintf("%s %s %s", p.Target, p.What, p.Drift)
 	case p.Error != "":
 		return fmt.Sprintf("%s %s: could not be read: %s", p.Target, p.What, p.Error)
 	case p.Node == "":

@@ -2,6 +2,7 @@ package samtemplate
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -94,5 +95,23 @@ func TestRealTemplateAllowedValuesAreTheClusterValues(t *testing.T) {
 	}
 	if _, err := Load(realTemplate, with(scenarios()[0].params, "FenceMode", "isolate")); err == nil {
 		t.Error("FenceMode=isolate loads; isolation alone does not confirm a fence and must not be offered")
+	}
+}
+
+// OverlayRouteTableIds reaches the configuration as
+// routing.overlayIp.routeTableIds; empty leaves discovery by destination.
+func TestRealTemplateOverlayRouteTableIds(t *testing.T) {
+	for _, c := range []struct {
+		ids  string
+		want []string
+	}{{"", nil}, {"rtb-0aaa1111,rtb-0bbb2222", []string{"rtb-0aaa1111", "rtb-0bbb2222"}}} {
+		app := loadReal(t, with(scenarios()[0].params, "OverlayRouteTableIds", c.ids))
+		cfg, err := cluster.Parse([]byte(app.Functions["LeaseFunction"].Environment[cluster.EnvConfig]))
+		if err != nil {
+			t.Fatalf("OverlayRouteTableIds %q: %v", c.ids, err)
+		}
+		if got := cfg.Routing.OverlayIP.RouteTableIDs; !slices.Equal(got, c.want) {
+			t.Errorf("OverlayRouteTableIds %q: routeTableIds %v, want %v", c.ids, got, c.want)
+		}
 	}
 }
