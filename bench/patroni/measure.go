@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchyard/switchyard/internal/demo"
 	"github.com/switchyard/switchyard/internal/localstack"
 	"github.com/switchyard/switchyard/internal/pgharness"
 )
@@ -114,7 +115,7 @@ func (c *Cluster) Run(ctx context.Context, scenario string, opts RunOptions) (re
 	fmt.Fprintf(opts.Out, "%s: leader %s, synchronous standby %s, %d acknowledged writes through HAProxy\n",
 		c.Settings.System(), leader.Name, replica.Name, len(w.Stats().Acked))
 
-	dual := watchDualWritable(c.Nodes, 20*time.Millisecond)
+	dual := demo.WatchDSNs([]string{c.Nodes[0].SuperuserDSN(), c.Nodes[1].SuperuserDSN()}, 20*time.Millisecond)
 	defer dual.Stop()
 	switchDone := make(chan error, 1)
 	res.Fault = time.Now()

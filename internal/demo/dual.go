@@ -29,6 +29,17 @@ type DualWatch struct {
 
 // WatchDualWritable starts a DualWatch over stack's nodes.
 func WatchDualWritable(stack *localstack.Stack, interval time.Duration) *DualWatch {
+	var dsns []string
+	for _, n := range stack.Nodes {
+		dsns = append(dsns, n.PG.DSN(localstack.DatabaseName, pgharness.Superuser))
+	}
+	return WatchDSNs(dsns, interval)
+}
+
+// WatchDSNs starts a DualWatch over the servers dsns reach (superuser
+// connection strings): any pair of PostgreSQL servers, Switchyard's or
+// another system's (bench/patroni).
+func WatchDSNs(dsns []string, interval time.Duration) *DualWatch {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &DualWatch{cancel: cancel, done: make(chan struct{})}
 	go func() {
@@ -38,8 +49,8 @@ func WatchDualWritable(stack *localstack.Stack, interval time.Duration) *DualWat
 		defer t.Stop()
 		for {
 			writable := 0
-			for _, n := range stack.Nodes {
-				if nodeWritable(ctx, n.PG, interval) {
+			for _, dsn := range dsns {
+				if writableAt(ctx, dsn, interval) {
 					writable++
 				}
 			}
@@ -60,10 +71,12 @@ func WatchDualWritable(stack *localstack.Stack, interval time.Duration) *DualWat
 	return w
 }
 
-func nodeWritable(ctx context.Context, pg *pgharness.Node, timeout time.Duration) bool {
-	cctx, cancel := context.WithTimeout(ctx, 4*timeout)
+// writableAt reports whether the server at dsn answers within 4 intervals
+// and is out of recovery.
+func writableAt(ctx context.Context, dsn string, interval time.Duration) bool {
+	cctx, cancel := context.WithTimeout(ctx, 4*interval)
 	defer cancel()
-	conn, err := pgnode.Connect(cctx, pg.DSN(localstack.DatabaseName, pgharness.Superuser), 4*timeout)
+	conn, err := pgnode.Connect(cctx, dsn, 4*interval)
 	if err != nil {
 		return false
 	}
