@@ -83,7 +83,7 @@ func (a *app) runHistory(ctx context.Context, f historyFlags) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tEPOCH\tACTION\tFROM→TO\tOUTCOME\tSTEPS\tREASON")
+	fmt.Fprintln(tw, "TIME\tEPOCH\tACTION\tTRIGGER\tFROM→TO\tOUTCOME\tSTEPS\tREASON")
 	for _, e := range entries {
 		at := e.FinishedAt
 		if at.IsZero() {
@@ -100,7 +100,7 @@ func (a *app) runHistory(ctx context.Context, f historyFlags) error {
 			outcome = fmt.Sprintf("%s ×%d", e.Outcome, n)
 			reason = "since " + formatTime(e.Since()) + ", latest: " + reason
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s→%s\t%s\t%s\t%s\n", formatTime(at), epoch, orDash(e.Action),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s→%s\t%s\t%s\t%s\n", formatTime(at), epoch, orDash(e.Action), clipText(oneLine(orDash(e.Trigger)), 60),
 			orDash(e.From), orDash(e.To), outcome, steps, clipText(oneLine(reason), 100))
 	}
 	return tw.Flush()

@@ -67,3 +67,19 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestTriggerText(t *testing.T) {
+	for _, c := range []struct {
+		r    Request
+		want string
+	}{
+		{Request{Trigger: TriggerAlarm, Observer: "switchyard-demo-primary-heartbeat"}, "alarm switchyard-demo-primary-heartbeat"},
+		{Request{Trigger: TriggerFastPath, Observer: "node2"}, "fast-path node2"},
+		{Request{Trigger: TriggerManual, Observer: "ignored"}, "manual"},
+		{Request{Trigger: TriggerManual}, "manual"},
+	} {
+		if got := c.r.TriggerText(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.r, got, c.want)
+		}
+	}
+}

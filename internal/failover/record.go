@@ -22,7 +22,7 @@ func (h *RecordStep) Handle(ctx context.Context, s State) (*StepResult, error) {
 	}
 	a := s.Assessment
 	entry := store.HistoryEntry{
-		Action: s.Request.Action, From: a.OldPrimary, To: a.NewPrimary, Execution: s.Execution,
+		Action: s.Request.Action, Trigger: s.Request.TriggerText(), From: a.OldPrimary, To: a.NewPrimary, Execution: s.Execution,
 		Reason: s.Request.Reason + " — " + a.Reason, StartedAt: s.Request.RequestedAt, FinishedAt: h.now(),
 		Steps: append([]string{"lease", "assess"}, s.CompletedSteps()...), StepMs: s.StepMs(),
 	}

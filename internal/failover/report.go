@@ -38,7 +38,7 @@ func (h *ReportStep) Handle(ctx context.Context, s State) (Report, error) {
 		r.Summary = fmt.Sprintf("cluster %s: failover %s→%s stopped at step %s (%s); completed: %s; %s",
 			h.Config.Name, orUnknown(from), orUnknown(to), r.FailedStep, cause, strings.Join(r.Completed, ", "), consequence(s))
 	}
-	entry := store.HistoryEntry{Action: s.Request.Action, From: from, To: to, Execution: s.Execution,
+	entry := store.HistoryEntry{Action: s.Request.Action, Trigger: s.Request.TriggerText(), From: from, To: to, Execution: s.Execution,
 		Outcome: r.Outcome, Reason: r.Summary, StartedAt: s.Request.RequestedAt, FinishedAt: h.now(), Steps: r.Completed,
 		StepMs: s.StepMs()}
 	if s.Lease != nil {

@@ -27,6 +27,15 @@ type Request struct {
 	RequestedAt time.Time `json:"requestedAt"`
 }
 
+// TriggerText says what started the execution, for the history: "alarm
+// <name>", "fast-path <node>", "manual".
+func (r Request) TriggerText() string {
+	if r.Observer == "" || r.Trigger == TriggerManual {
+		return r.Trigger
+	}
+	return r.Trigger + " " + r.Observer
+}
+
 // State is the document that flows through the state machine. Each step
 // writes only its own field (the ASL ResultPath is the json tag).
 type State struct {

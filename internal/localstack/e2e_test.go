@@ -164,7 +164,7 @@ func assertFailedOver(t *testing.T, s *localstack.Stack) {
 	// long each step took.
 	n := waitNotice(t, s, 30*time.Second, "failover node1 -> node2 SUCCEEDED")
 	t.Logf("notice %q:\n%s", n.Subject, n.Message)
-	for _, want := range []string{"Console:   https://", "fence ", "ms, promote ", "Primary:   node2 (epoch"} {
+	for _, want := range []string{"Console:   https://", "fence ", "ms, promote ", "Primary:   node2 (epoch", "Trigger:   "} {
 		if !strings.Contains(n.Message, want) {
 			t.Errorf("failover notice lacks %q:\n%s", want, n.Message)
 		}

@@ -38,6 +38,7 @@ func Format(c Change) Message {
 		if n := e.Occurrences(); n > 1 {
 			field("Repeated", fmt.Sprintf("%d times since %s", n, e.Since().UTC().Format(time.RFC3339)))
 		}
+		field("Trigger", e.Trigger)
 		field("Reason", e.Reason)
 		field("Steps", Steps(*e))
 		field("Execution", e.Execution)

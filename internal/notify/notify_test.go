@@ -21,7 +21,7 @@ var t0 = time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC)
 const execARN = "arn:aws:states:eu-west-1:123456789012:execution:switchyard-orders:failover-orders-1"
 
 func failoverEntry() store.HistoryEntry {
-	return store.HistoryEntry{Epoch: 7, Action: store.ActionFailover, From: "node1", To: "node2", Execution: execARN,
+	return store.HistoryEntry{Epoch: 7, Action: store.ActionFailover, Trigger: "fast-path node2", From: "node1", To: "node2", Execution: execARN,
 		Outcome: store.OutcomeSucceeded, Committed: true, Reason: "alarm: heartbeat stale", StartedAt: t0, FinishedAt: t0.Add(1840 * time.Millisecond),
 		Steps: []string{"lease", "assess", "fence", "promote", "reroute", "verify", "record"}, StepMs: map[string]int64{"fence": 120, "promote": 310}}
 }
@@ -120,6 +120,7 @@ func TestFormatFailover(t *testing.T) {
 	for _, want := range []string{
 		"Primary:   node2 (epoch 7)",
 		"(took 1.84s)",
+		"Trigger:   fast-path node2",
 		"Steps:     lease, assess, fence 120ms, promote 310ms, reroute, verify, record",
 		"Console:   https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/" + execARN,
 	} {

@@ -126,7 +126,7 @@ func marshalEntry(h HistoryEntry) types.AttributeValue {
 		"committed": &types.AttributeValueMemberBOOL{Value: h.Committed},
 	}
 	for name, v := range map[string]string{
-		"action": h.Action, "from": h.From, "to": h.To, "execution": h.Execution,
+		"action": h.Action, "trigger": h.Trigger, "from": h.From, "to": h.To, "execution": h.Execution,
 		"outcome": h.Outcome, "reason": h.Reason,
 	} {
 		if v != "" {
@@ -244,7 +244,7 @@ func unmarshal(it item) (Record, error) {
 		}
 		hd := decoder{it: m.Value, path: fmt.Sprintf("history[%d].", i)}
 		h := HistoryEntry{
-			Epoch: hd.num("epoch"), Action: hd.str("action"), From: hd.str("from"), To: hd.str("to"),
+			Epoch: hd.num("epoch"), Action: hd.str("action"), Trigger: hd.str("trigger"), From: hd.str("from"), To: hd.str("to"),
 			Execution: hd.str("execution"), Outcome: hd.str("outcome"), Reason: hd.str("reason"),
 			Committed: hd.boolean("committed"), StartedAt: hd.time("startedAt"), FinishedAt: hd.time("finishedAt"),
 			Count: int(hd.num("count")), FirstEpoch: hd.num("firstEpoch"), FirstExecution: hd.str("firstExecution"),

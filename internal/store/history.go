@@ -87,6 +87,7 @@ func reasonShape(reason string) string {
 func bounded(entry HistoryEntry) HistoryEntry {
 	entry.Reason = clip(entry.Reason, maxReasonLen)
 	entry.Action = clip(entry.Action, maxNameLen)
+	entry.Trigger = clip(entry.Trigger, maxTriggerLen)
 	entry.Outcome = clip(entry.Outcome, maxNameLen)
 	entry.From = clip(entry.From, maxNameLen)
 	entry.To = clip(entry.To, maxNameLen)

@@ -203,7 +203,7 @@ func TestWorstCaseItemSize(t *testing.T) {
 		stepMs[steps[i]] = 1 << 40
 	}
 	entry := func(outcome string, i int) HistoryEntry {
-		return bounded(HistoryEntry{Epoch: 1 << 40, Action: long(maxNameLen), From: long(maxNameLen), To: long(maxNameLen),
+		return bounded(HistoryEntry{Epoch: 1 << 40, Action: long(maxNameLen), Trigger: long(maxTriggerLen), From: long(maxNameLen), To: long(maxNameLen),
 			Outcome: outcome, Execution: strings.Repeat("a", 2*maxExecutionLen) + fmt.Sprint(i), Reason: huge,
 			Committed: outcome == OutcomeSucceeded, StartedAt: t0, FinishedAt: t0.Add(time.Duration(i)), Steps: steps, StepMs: stepMs})
 	}

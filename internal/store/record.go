@@ -24,6 +24,7 @@ const MaxRoutine = 20
 const (
 	maxReasonLen    = 1024 // Reason (and the standby's reason)
 	maxNameLen      = 64   // Action, Outcome, From, To
+	maxTriggerLen   = 128  // Trigger: a kind and an alarm or node name
 	maxSteps        = 12   // entries of Steps (the state machine has 8 steps)
 	maxStepLen      = 32   // each step name
 	maxExecutionLen = 256  // Execution: a Step Functions execution ARN is at most 256
@@ -138,10 +139,14 @@ func (r Record) finishedBy(execution string, epoch int64, entry HistoryEntry) bo
 
 // HistoryEntry is one finished failover or switchover attempt.
 type HistoryEntry struct {
-	Epoch     int64  `json:"epoch"`
-	Action    string `json:"action"` // ActionFailover or ActionSwitchover
-	From      string `json:"from"`   // node that was primary
-	To        string `json:"to"`     // node meant to become primary
+	Epoch  int64  `json:"epoch"`
+	Action string `json:"action"` // ActionFailover or ActionSwitchover
+	// Trigger is what started the execution: "alarm <name>", "fast-path
+	// <observing node>", "manual" ("" for entries that are no execution's,
+	// or when the writer did not know).
+	Trigger   string `json:"trigger,omitempty"`
+	From      string `json:"from"` // node that was primary
+	To        string `json:"to"`   // node meant to become primary
 	Execution string `json:"execution"`
 	Outcome   string `json:"outcome"`
 	Reason    string `json:"reason,omitempty"`

@@ -330,7 +330,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		PrimaryLease: &PrimaryLease{Node: "node2", Term: 7, Renewed: t0, Expires: t0.Add(8 * time.Second), LSN: 1 << 33, Timeline: 3,
 			Replicas: []ReplicaState{{Node: "node1", State: "streaming", Sync: "sync", ReplayLSN: 1<<33 - 40, ReplayLagMs: 12}}},
 		History: []HistoryEntry{{
-			Epoch: 6, Action: ActionSwitchover, From: "node1", To: "node2", Execution: execB,
+			Epoch: 6, Action: ActionSwitchover, Trigger: "manual", From: "node1", To: "node2", Execution: execB,
 			Outcome: OutcomeSucceeded, Reason: "maintenance", Committed: true,
 			StartedAt: t0.Add(-time.Minute), FinishedAt: t0, Steps: []string{"lease", "demote"},
 			StepMs: map[string]int64{"demote": 312},
