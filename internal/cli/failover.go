@@ -79,6 +79,7 @@ func newFailoverCommand(a *app) *cobra.Command {
 	fl.StringVar(&f.stateMachineARN, "state-machine-arn", "", "ARN of the failover state machine (required)")
 	fl.StringVar(&f.cluster, "cluster", "", "cluster name, as in its configuration (required)")
 	fl.StringVar(&f.target, "target", "", "node to promote (default: the state machine picks the standby)")
+	fl.StringVar(&f.target, "to", "", "same as --target (as switchover --to)")
 	fl.BoolVar(&f.force, "force", false, "promote even on stale or missing evidence; needs --reason")
 	fl.StringVar(&f.reason, "reason", "", "why, recorded in the cluster history")
 	fl.StringVar(&f.name, "name", "", "execution name (default: failover-CLUSTER-TIMESTAMP); while it runs, the same name and input give back the same execution")

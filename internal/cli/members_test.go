@@ -128,3 +128,17 @@ func TestStatusWatch(t *testing.T) {
 		t.Errorf("%d headers in:\n%s", n, stdout.String())
 	}
 }
+
+// failover takes --to as switchover does; status --config names the
+// replication mode and policy.
+func TestFailoverToAndStatusMode(t *testing.T) {
+	em := newEmulator(t)
+	arn := em.machine(t, "switchyard-failover", passDefinition)
+	res := em.run(t, "failover", "--state-machine-arn", arn, "--cluster", "demo", "--to", "node2", "--dry-run")
+	if res.code != cli.ExitOK || !strings.Contains(res.stdout, `"target": "node2"`) {
+		t.Errorf("failover --to: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	healthyPair(t, em)
+	res = em.run(t, "status", "--cluster", "demo", "--table", testTable, "--config", filepath.Join("..", "..", "events", "cluster-config.json"))
+	mustContain(t, "status --config", res.stdout, "mode     sync replication, policy available (asynchronous 5 s after the standby stops confirming)")
+}

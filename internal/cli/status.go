@@ -86,8 +86,10 @@ type statusOutput struct {
 	AlarmsError string        `json:"alarmsError,omitempty"`
 	// Members are the nodes with their replication state (members.go).
 	Members []member `json:"members"`
-	// Routing is where each client-facing target points (with --config).
-	Routing []reroute.Pointing `json:"routing,omitempty"`
+	// Routing is where each client-facing target points, and Replication
+	// the configured mode and policy (both with --config).
+	Routing     []reroute.Pointing   `json:"routing,omitempty"`
+	Replication *cluster.Replication `json:"replication,omitempty"`
 	// Health is the verdict drawn from the record: is there a writable
 	// primary, can a standby take over, what fixes it.
 	Health health `json:"health"`
@@ -162,6 +164,7 @@ func (a *app) runStatus(ctx context.Context, f statusFlags) error {
 	out.Health = assessHealth(rec, now, f.stateMachineARN)
 	out.Members = members(rec, now)
 	if cfg != nil {
+		out.Replication = &cfg.Replication
 		out.Routing = reroute.Where(ctx, reroute.ReadClients{EC2: clients.EC2, Route53: clients.Route53}, cfg)
 		out.Health = withRouting(out.Health, out.Routing, rec.Primary)
 	}
@@ -246,6 +249,16 @@ func (a *app) printStatus(out statusOutput, now time.Time) error {
 		fmt.Fprintf(tw, "lock\texpired: held by %s until %s (%s); the next failover takes it over\n", l.Holder, formatTime(l.Expires), relative(l.Expires, now))
 	}
 	fmt.Fprintf(tw, "updated\t%s (version %d)\n", formatTime(out.UpdatedAt), out.Version)
+	if r := out.Replication; r != nil {
+		line := r.Mode + " replication"
+		if r.Mode == cluster.ReplicationSync {
+			line += fmt.Sprintf(", policy %s", r.SyncPolicy)
+			if r.SyncPolicy == cluster.SyncAvailable {
+				line += fmt.Sprintf(" (asynchronous %d s after the standby stops confirming)", r.DegradeAfterSeconds)
+			}
+		}
+		fmt.Fprintf(tw, "mode\t%s\n", line)
+	}
 	printAlarms(tw, out, now)
 	fmt.Fprintf(tw, "health\t%s\n", out.Health.State)
 	for _, why := range out.Health.Why {
