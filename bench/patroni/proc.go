@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,10 +20,6 @@ const Packages = "apt-get install -y patroni etcd-server haproxy postgresql-cont
 // ErrNotInstalled means a binary the benchmark runs is missing.
 var ErrNotInstalled = errors.New("bench/patroni: Patroni, etcd, HAProxy or PostgreSQL 15 is not installed; install them with: " +
 	Packages + " (make bench-compare does it)")
-
-// runAsCandidates are the accounts the processes run as when the benchmark
-// runs as root (PostgreSQL refuses root), as in internal/pgharness.
-var runAsCandidates = []string{"postgres", "switchyard"}
 
 // env is where the binaries are and which account runs them.
 type env struct {
@@ -65,27 +60,12 @@ func findEnv() (*env, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%w (missing: %s)", ErrNotInstalled, strings.Join(missing, ", "))
 	}
-	if os.Geteuid() != 0 {
-		if u, err := user.Current(); err == nil {
-			e.runAs = u.Username
-		}
-		return e, nil
+	name, cred, err := pgharness.Account()
+	if err != nil {
+		return nil, fmt.Errorf("bench/patroni: %w", err)
 	}
-	for _, name := range runAsCandidates {
-		u, err := user.Lookup(name)
-		if err != nil {
-			continue
-		}
-		uid, errU := strconv.ParseUint(u.Uid, 10, 32)
-		gid, errG := strconv.ParseUint(u.Gid, 10, 32)
-		if errU != nil || errG != nil {
-			return nil, fmt.Errorf("bench/patroni: user %s has a non-numeric uid/gid %q/%q", name, u.Uid, u.Gid)
-		}
-		e.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
-		e.runAs = name
-		return e, nil
-	}
-	return nil, fmt.Errorf("bench/patroni: running as root but none of the users %v exists to run PostgreSQL (run scripts/ensure-postgres.sh)", runAsCandidates)
+	e.runAs, e.cred = name, cred
+	return e, nil
 }
 
 func isExecutable(path string) bool {

@@ -36,29 +36,38 @@ func newRuntimeEnv() (*runtimeEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := &runtimeEnv{binDir: binDir}
-	if os.Geteuid() != 0 {
-		u, err := user.Current()
-		if err == nil {
-			env.runAs = u.Username
-		}
-		return env, nil
+	name, cred, err := Account()
+	if err != nil {
+		return nil, err
 	}
-	for _, name := range runAsCandidates {
-		u, err := user.Lookup(name)
+	return &runtimeEnv{binDir: binDir, cred: cred, runAs: name}, nil
+}
+
+// Account is the unprivileged account PostgreSQL runs as: the current
+// user, or, when running as root (PostgreSQL refuses root), the first of
+// runAsCandidates that exists, with the credential to switch to it (nil
+// when no switch is needed). Other harnesses of PostgreSQL servers
+// (bench/patroni) use it too.
+func Account() (name string, cred *syscall.Credential, err error) {
+	if os.Geteuid() != 0 {
+		if u, err := user.Current(); err == nil {
+			name = u.Username
+		}
+		return name, nil, nil
+	}
+	for _, candidate := range runAsCandidates {
+		u, err := user.Lookup(candidate)
 		if err != nil {
 			continue
 		}
 		uid, errU := strconv.ParseUint(u.Uid, 10, 32)
 		gid, errG := strconv.ParseUint(u.Gid, 10, 32)
 		if errU != nil || errG != nil {
-			return nil, fmt.Errorf("pgharness: user %s has a non-numeric uid/gid %q/%q", name, u.Uid, u.Gid)
+			return "", nil, fmt.Errorf("pgharness: user %s has a non-numeric uid/gid %q/%q", candidate, u.Uid, u.Gid)
 		}
-		env.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
-		env.runAs = name
-		return env, nil
+		return candidate, &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, nil
 	}
-	return nil, fmt.Errorf("pgharness: running as root but none of the users %v exists to run PostgreSQL (run scripts/ensure-postgres.sh)", runAsCandidates)
+	return "", nil, fmt.Errorf("pgharness: running as root but none of the users %v exists to run PostgreSQL (run scripts/ensure-postgres.sh)", runAsCandidates)
 }
 
 // findBinDir returns $PG_BIN, else the newest /usr/lib/postgresql/*/bin, else
