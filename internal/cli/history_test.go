@@ -25,8 +25,9 @@ func seedHistory(t *testing.T, em *emulator) {
 		entry   store.HistoryEntry
 		promote string
 	}{
-		{"exec-1", store.HistoryEntry{Action: store.ActionFailover, From: "node1", To: "node2", Outcome: store.OutcomeSucceeded,
-			Reason: "alarm: heartbeat missing", Steps: []string{"lease", "assess", "fence", "promote", "reroute", "verify", "record"}}, "node2"},
+		{"exec-1", store.HistoryEntry{Action: store.ActionFailover, Trigger: "alarm switchyard-demo-primary-heartbeat", From: "node1", To: "node2",
+			Outcome: store.OutcomeSucceeded, Reason: "alarm: heartbeat missing", Steps: []string{"lease", "assess", "fence", "promote", "reroute", "verify", "record"},
+			StepMs: map[string]int64{"fence": 409, "promote": 120}}, "node2"},
 		{"exec-2", store.HistoryEntry{Action: store.ActionFailover, From: "node2", To: "node1", Outcome: store.OutcomeRefused,
 			Reason: "standby 64 MB behind", Steps: []string{"lease", "assess"}}, ""},
 		{"exec-3", store.HistoryEntry{Action: store.ActionFailover, From: "node2", To: "node1", Outcome: store.OutcomeSucceeded,
@@ -62,11 +63,12 @@ func TestHistoryNewestFirst(t *testing.T) {
 	if len(lines) != 4 {
 		t.Fatalf("want a header and 3 rows, got:\n%s", res.stdout)
 	}
-	mustContain(t, "header", lines[0], "TIME", "EPOCH", "ACTION", "FROM→TO", "OUTCOME", "STEPS", "REASON")
+	mustContain(t, "header", lines[0], "TIME", "EPOCH", "ACTION", "TRIGGER", "FROM→TO", "OUTCOME", "STEPS", "REASON")
 	want := [][]string{
 		{"4", "failover", "node2→node1", "succeeded", "lease,assess,fence,promote,reroute,verify,record", "manual maintenance"},
 		{"3", "failover", "node2→node1", "refused", "lease,assess", "standby 64 MB behind"},
-		{"2", "failover", "node1→node2", "succeeded", "lease,assess,fence,promote,reroute,verify,record", "alarm: heartbeat missing"},
+		{"2", "failover", "alarm switchyard-demo-primary-heartbeat", "node1→node2", "succeeded",
+			"lease,assess,fence 409ms,promote 120ms,reroute,verify,record", "alarm: heartbeat missing"},
 	}
 	for i, parts := range want {
 		row := lines[i+1]
