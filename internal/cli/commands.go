@@ -15,4 +15,5 @@ var commands = []func(*app) *cobra.Command{
 	newStatusCommand,
 	newHistoryCommand,
 	newValidateCommand,
+	newDiscoverCommand,
 }

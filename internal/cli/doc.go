@@ -13,7 +13,8 @@
 //	            (optionally waiting and printing the execution's timeline)
 //	status      the cluster record: primary, epoch, lease, running executions
 //	history     the record's failover history, newest first
-//	validate    offline checks of template.yaml, the ASL and cluster configs
+//	validate    a cluster's prerequisites, checked against the account
+//	discover    find the pair's instances, interfaces and route tables by tag
 //	local aws   the AWS emulator as a long-running process
 //
 // Global flags: --region, --endpoint-url (the base endpoint of every AWS

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/discover"
 	"github.com/switchyard/switchyard/internal/reroute"
 	"github.com/switchyard/switchyard/internal/store"
 )
@@ -148,6 +149,24 @@ func printRouting(w io.Writer, where []reroute.Pointing, primary string) error {
 			note = "DRIFT: not the recorded primary " + primary
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Target, p.What, at, oneLine(note))
+	}
+	return tw.Flush()
+}
+
+// printInstances shows each configured node's instance as EC2 has it.
+func printInstances(w io.Writer, instances []discover.Instance) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tINSTANCE\tSTATE\tAZ\tPRIVATE IP\tINTERFACE\t")
+	for _, in := range instances {
+		note := ""
+		switch {
+		case in.Error != "":
+			note = "UNREADABLE: " + in.Error
+		case in.Problem != "":
+			note = "DIFFERS: " + in.Problem
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.Node, in.InstanceID, orDash(in.State), orDash(in.AvailabilityZone),
+			orDash(in.PrivateIP), in.NetworkInterfaceID, oneLine(note))
 	}
 	return tw.Flush()
 }

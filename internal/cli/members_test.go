@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/localaws"
+	"github.com/switchyard/switchyard/internal/localaws/ec2sim"
 	"github.com/switchyard/switchyard/internal/store"
 )
 
@@ -130,7 +132,7 @@ func TestStatusWatch(t *testing.T) {
 }
 
 // failover takes --to as switchover does; status --config names the
-// replication mode and policy.
+// replication mode and policy, and each node's instance as EC2 has it.
 func TestFailoverToAndStatusMode(t *testing.T) {
 	em := newEmulator(t)
 	arn := em.machine(t, "switchyard-failover", passDefinition)
@@ -139,6 +141,16 @@ func TestFailoverToAndStatusMode(t *testing.T) {
 		t.Errorf("failover --to: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	healthyPair(t, em)
+	topo, err := localaws.LoadTopology(filepath.Join("..", "..", "testdata", "topology", "reference.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	em.srv.Register(ec2sim.New(topo))
 	res = em.run(t, "status", "--cluster", "demo", "--table", testTable, "--config", filepath.Join("..", "..", "events", "cluster-config.json"))
-	mustContain(t, "status --config", res.stdout, "mode     sync replication, policy available (asynchronous 5 s after the standby stops confirming)")
+	mustContain(t, "status --config", res.stdout, "mode     sync replication, policy available (asynchronous 5 s after the standby stops confirming)",
+		"NODE   INSTANCE             STATE    AZ          PRIVATE IP  INTERFACE",
+		"node1  i-0c460e6afa6d2ca4c  running  us-east-1a  10.0.2.10   eni-0d132fa596468253e")
+	if strings.Contains(res.stdout, "DIFFERS") || strings.Contains(res.stdout, "UNREADABLE: operation error EC2") {
+		t.Errorf("status --config on the account the configuration describes shows a difference:\n%s", res.stdout)
+	}
 }

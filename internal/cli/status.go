@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/cluster"
+	"github.com/switchyard/switchyard/internal/discover"
 	"github.com/switchyard/switchyard/internal/reroute"
 	"github.com/switchyard/switchyard/internal/store"
 )
@@ -90,6 +91,9 @@ type statusOutput struct {
 	// the configured mode and policy (both with --config).
 	Routing     []reroute.Pointing   `json:"routing,omitempty"`
 	Replication *cluster.Replication `json:"replication,omitempty"`
+	// Instances are the configured nodes' instances as EC2 shows them
+	// (with --config), and where they differ from the configuration.
+	Instances []discover.Instance `json:"instances,omitempty"`
 	// Health is the verdict drawn from the record: is there a writable
 	// primary, can a standby take over, what fixes it.
 	Health health `json:"health"`
@@ -166,6 +170,7 @@ func (a *app) runStatus(ctx context.Context, f statusFlags) error {
 	if cfg != nil {
 		out.Replication = &cfg.Replication
 		out.Routing = reroute.Where(ctx, reroute.ReadClients{EC2: clients.EC2, Route53: clients.Route53}, cfg)
+		out.Instances = discover.Describe(ctx, clients.EC2, cfg)
 		out.Health = withRouting(out.Health, out.Routing, rec.Primary)
 	}
 	if f.stateMachineARN != "" {
@@ -273,6 +278,11 @@ func (a *app) printStatus(out statusOutput, now time.Time) error {
 	}
 	if err := printMembers(a.stdout, out.Members, now); err != nil {
 		return err
+	}
+	if out.Instances != nil {
+		if err := printInstances(a.stdout, out.Instances); err != nil {
+			return err
+		}
 	}
 	if out.Routing != nil {
 		if err := printRouting(a.stdout, out.Routing, out.Primary); err != nil {
