@@ -39,6 +39,13 @@ type Options struct {
 	// localstack.ScenarioRouteTable (default), ScenarioEIP,
 	// ScenarioRoute53, or ScenarioAll for one client through each.
 	Scenario string
+	// ScenarioOnly configures the cluster with the targets of Scenario
+	// alone, as a deployment that uses only that address would: the other
+	// targets are left out of its routing configuration, so the failover
+	// must leave them where they were, and Verify writes through the
+	// scenario's address. By default every target is configured,
+	// whichever address the client writes through.
+	ScenarioOnly bool
 }
 
 // Faults and detection paths of a run.
@@ -163,6 +170,12 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 	}
 	defer stack.Close()
 	names, _ := scenarios(opts.Scenario)
+	if opts.ScenarioOnly {
+		if err := routeOnly(stack, names); err != nil {
+			return res, err
+		}
+		p.line("the cluster routes the %v address only; Verify writes through %s", names, stack.Config.Routing.ClientEndpoint)
+	}
 	if err := stack.PrepareWriterTable(ctx); err != nil {
 		return res, fmt.Errorf("creating the client's table: %w", err)
 	}
