@@ -25,6 +25,15 @@ type EC2Reader interface {
 	DescribeSecurityGroups(ctx context.Context, params *ec2.DescribeSecurityGroupsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
 }
 
+// EC2PreflightReader is what switchyard validate reads: EC2Reader and the
+// VPC endpoints through which the in-VPC Lambdas may reach the AWS APIs.
+// It is kept apart from EC2Reader so that Assess and the drift check, which
+// hold an EC2Reader, are not given a read they never make.
+type EC2PreflightReader interface {
+	EC2Reader
+	DescribeVpcEndpoints(ctx context.Context, params *ec2.DescribeVpcEndpointsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error)
+}
+
 // EC2API is the part of the EC2 API Switchyard uses: the reads and the
 // calls that fence and reroute.
 type EC2API interface {
@@ -105,11 +114,12 @@ type SecretsAPI interface {
 
 // Compile-time proof that the SDK clients fit.
 var (
-	_ EC2API         = (*ec2.Client)(nil)
-	_ EC2Snapshotter = (*ec2.Client)(nil)
-	_ Route53API     = (*route53.Client)(nil)
-	_ CloudWatchAPI  = (*cloudwatch.Client)(nil)
-	_ SFNAPI         = (*sfn.Client)(nil)
-	_ DynamoDBAPI    = (*dynamodb.Client)(nil)
-	_ SecretsAPI     = (*secretsmanager.Client)(nil)
+	_ EC2API             = (*ec2.Client)(nil)
+	_ EC2PreflightReader = (*ec2.Client)(nil)
+	_ EC2Snapshotter     = (*ec2.Client)(nil)
+	_ Route53API         = (*route53.Client)(nil)
+	_ CloudWatchAPI      = (*cloudwatch.Client)(nil)
+	_ SFNAPI             = (*sfn.Client)(nil)
+	_ DynamoDBAPI        = (*dynamodb.Client)(nil)
+	_ SecretsAPI         = (*secretsmanager.Client)(nil)
 )

@@ -2,6 +2,7 @@ package localaws
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 
 	"gopkg.in/yaml.v3"
@@ -17,6 +18,7 @@ type Topology struct {
 	Subnets           []Subnet           `yaml:"subnets" json:"subnets"`
 	RouteTables       []RouteTable       `yaml:"routeTables" json:"routeTables"`
 	SecurityGroups    []SecurityGroup    `yaml:"securityGroups" json:"securityGroups"`
+	VPCEndpoints      []VPCEndpoint      `yaml:"vpcEndpoints" json:"vpcEndpoints"`
 	NetworkInterfaces []NetworkInterface `yaml:"networkInterfaces" json:"networkInterfaces"`
 	Instances         []Instance         `yaml:"instances" json:"instances"`
 	Addresses         []Address          `yaml:"addresses" json:"addresses"`
@@ -57,12 +59,59 @@ type Route struct {
 	Target      string `yaml:"target" json:"target"`
 }
 
-// SecurityGroup is an emulated security group.
+// SecurityGroup is an emulated security group with its rules.
 type SecurityGroup struct {
 	ID    string `yaml:"id" json:"id"`
 	VPCID string `yaml:"vpcId" json:"vpcId"`
 	Name  string `yaml:"name" json:"name"`
+	// Ingress lists the inbound rules; none when empty.
+	Ingress []SecurityGroupRule `yaml:"ingress" json:"ingress"`
+	// Egress lists the outbound rules. Left out (nil), the group has what
+	// AWS gives a new group: all traffic to 0.0.0.0/0. An empty list
+	// (egress: []) means no outbound rule at all.
+	Egress []SecurityGroupRule `yaml:"egress" json:"egress"`
 }
+
+// SecurityGroupRule allows one protocol and port range from (ingress) or
+// to (egress) the listed security groups and IPv4 CIDR blocks.
+type SecurityGroupRule struct {
+	// Protocol is "tcp", "udp", "icmp" or "-1" (all traffic, ports
+	// ignored); a number is accepted as AWS accepts it ("6" is tcp).
+	Protocol string `yaml:"protocol" json:"protocol"`
+	FromPort int32  `yaml:"fromPort" json:"fromPort"`
+	// ToPort is FromPort when 0.
+	ToPort      int32    `yaml:"toPort" json:"toPort"`
+	Groups      []string `yaml:"groups" json:"groups"`
+	CIDRs       []string `yaml:"cidrs" json:"cidrs"`
+	Description string   `yaml:"description" json:"description"`
+}
+
+// VPCEndpoint is a VPC endpoint for an AWS service. An Interface endpoint
+// (the default) lives in subnets behind security groups; a Gateway
+// endpoint (S3, DynamoDB) adds a route to the service's prefix list, with
+// the endpoint as target, to each of its route tables, as AWS does.
+type VPCEndpoint struct {
+	ID          string `yaml:"id" json:"id"`
+	VPCID       string `yaml:"vpcId" json:"vpcId"`
+	ServiceName string `yaml:"serviceName" json:"serviceName"` // com.amazonaws.<region>.<service>
+	Type        string `yaml:"type" json:"type"`               // Interface (default) or Gateway
+	State       string `yaml:"state" json:"state"`             // available unless set
+	// Interface endpoints: their subnets, security groups and whether
+	// private DNS is on (AWS's default, true, when left out).
+	SubnetIDs         []string `yaml:"subnetIds" json:"subnetIds"`
+	Groups            []string `yaml:"groups" json:"groups"`
+	PrivateDNSEnabled *bool    `yaml:"privateDnsEnabled" json:"privateDnsEnabled"`
+	// Gateway endpoints: the route tables that get the route, and the
+	// service's prefix list (derived from the service name when empty).
+	RouteTableIDs []string `yaml:"routeTableIds" json:"routeTableIds"`
+	PrefixListID  string   `yaml:"prefixListId" json:"prefixListId"`
+}
+
+// Endpoint types.
+const (
+	EndpointInterface = "Interface"
+	EndpointGateway   = "Gateway"
+)
 
 // NetworkInterface is an emulated ENI.
 type NetworkInterface struct {
@@ -181,6 +230,11 @@ func (t *Topology) Validate() error {
 			return err
 		}
 	}
+	for _, g := range t.SecurityGroups {
+		if err := validateRules(g, need); err != nil {
+			return err
+		}
+	}
 	for _, n := range t.NetworkInterfaces {
 		if err := add("network interface", n.ID); err != nil {
 			return err
@@ -224,6 +278,82 @@ func (t *Topology) Validate() error {
 		if err := add("hosted zone", z.ID); err != nil {
 			return err
 		}
+	}
+	for _, e := range t.VPCEndpoints {
+		if err := add("vpc endpoint", e.ID); err != nil {
+			return err
+		}
+		if err := validateEndpoint(e, need); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateRules checks a security group's rules: a known protocol, ports
+// in range, and sources that are declared groups or IPv4 CIDR blocks.
+func validateRules(g SecurityGroup, need func(kind, ref, from string) error) error {
+	for dir, rules := range map[string][]SecurityGroupRule{"ingress": g.Ingress, "egress": g.Egress} {
+		for i, r := range rules {
+			where := fmt.Sprintf("security group %s %s rule %d", g.ID, dir, i+1)
+			switch r.Protocol {
+			case "tcp", "udp", "icmp", "-1", "all", "6", "17", "1":
+			default:
+				return fmt.Errorf("topology: %s has protocol %q, want tcp, udp, icmp or -1", where, r.Protocol)
+			}
+			if r.FromPort < -1 || r.FromPort > 65535 || r.ToPort < -1 || r.ToPort > 65535 || (r.ToPort != 0 && r.ToPort < r.FromPort) {
+				return fmt.Errorf("topology: %s has the port range %d-%d", where, r.FromPort, r.ToPort)
+			}
+			for _, ref := range r.Groups {
+				if err := need("security group", ref, where); err != nil {
+					return err
+				}
+			}
+			for _, c := range r.CIDRs {
+				if p, err := netip.ParsePrefix(c); err != nil || !p.Addr().Is4() {
+					return fmt.Errorf("topology: %s has %q, not an IPv4 CIDR block", where, c)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// validateEndpoint checks a VPC endpoint's type and references.
+func validateEndpoint(e VPCEndpoint, need func(kind, ref, from string) error) error {
+	where := "vpc endpoint " + e.ID
+	if err := need("vpc", e.VPCID, where); err != nil {
+		return err
+	}
+	if e.ServiceName == "" {
+		return fmt.Errorf("topology: %s has no serviceName", where)
+	}
+	switch e.Type {
+	case "", EndpointInterface:
+		if len(e.RouteTableIDs) > 0 || e.PrefixListID != "" {
+			return fmt.Errorf("topology: %s is an Interface endpoint: it has no route tables or prefix list", where)
+		}
+		for _, sn := range e.SubnetIDs {
+			if err := need("subnet", sn, where); err != nil {
+				return err
+			}
+		}
+		for _, g := range e.Groups {
+			if err := need("security group", g, where); err != nil {
+				return err
+			}
+		}
+	case EndpointGateway:
+		if len(e.SubnetIDs) > 0 || len(e.Groups) > 0 || e.PrivateDNSEnabled != nil {
+			return fmt.Errorf("topology: %s is a Gateway endpoint: it has no subnets, groups or private DNS", where)
+		}
+		for _, rt := range e.RouteTableIDs {
+			if err := need("route table", rt, where); err != nil {
+				return err
+			}
+		}
+	default:
+		return fmt.Errorf("topology: %s has type %q, want Interface or Gateway", where, e.Type)
 	}
 	return nil
 }

@@ -18,11 +18,21 @@
 // Emulated operations: DescribeVpcs, DescribeSubnets, DescribeSecurityGroups,
 // DescribeRouteTables, CreateRoute, ReplaceRoute, DescribeNetworkInterfaces,
 // ModifyNetworkInterfaceAttribute, DescribeInstances, DescribeInstanceStatus,
-// StopInstances, StartInstances, DescribeAddresses, AssociateAddress and
-// DisassociateAddress, with the filters, pagination and error codes AWS
+// StopInstances, StartInstances, DescribeAddresses, AssociateAddress,
+// DisassociateAddress, CreateSnapshots, DescribeSnapshots and
+// DescribeVpcEndpoints, with the filters, pagination and error codes AWS
 // documents for them. Anything else is InvalidAction.
 //
 // Model, in brief:
+//   - Security groups carry the topology's inbound and outbound rules
+//     (ipPermissions, ipPermissionsEgress); a group whose topology leaves
+//     egress out gets AWS's default, all traffic to 0.0.0.0/0. The rules
+//     are data for readers such as switchyard validate: the local data
+//     plane does not filter traffic by them.
+//   - VPC endpoints come from the topology. A Gateway endpoint adds its
+//     route (the service's prefix list, pl-…, → vpce-…) to its route
+//     tables, shown with destinationPrefixListId and gatewayId as AWS shows
+//     it. An Interface endpoint's network interfaces are not modelled.
 //   - Routes keep their target as a network interface when created with an
 //     InstanceId (as AWS does) and show the instance the ENI is attached to.
 //     A route to an ENI is "blackhole" unless that instance is pending or

@@ -33,6 +33,7 @@ const (
 	refPrivateCRTB = "rtb-05f660c2254f91c10"
 	refSGDB        = "sg-09c713cc03fd876eb"
 	refSGIsolation = "sg-0cc090b5074d62940"
+	refSGLambda    = "sg-0e57c1a9b2d3f4086"
 	refENI1        = "eni-0d132fa596468253e"
 	refENI2        = "eni-069d21676ba6be710"
 	refNode1       = "i-0c460e6afa6d2ca4c"

@@ -24,6 +24,7 @@ type model struct {
 	enis        []*networkInterface
 	instances   []*instance
 	addresses   []*address
+	endpoints   []*vpcEndpoint // endpoints.go
 
 	vpcByID      map[string]*vpc
 	subnetByID   map[string]*subnet
@@ -64,6 +65,7 @@ type route struct {
 
 type securityGroup struct {
 	id, vpcID, name string
+	ingress, egress []sgRule // securitygroups.go
 }
 
 type networkInterface struct {
@@ -126,7 +128,10 @@ func seed(t *localaws.Topology, now time.Time) model {
 		m.subnetByID[x.id] = x
 	}
 	for _, g := range t.SecurityGroups {
-		x := &securityGroup{id: g.ID, vpcID: g.VPCID, name: g.Name}
+		x := &securityGroup{id: g.ID, vpcID: g.VPCID, name: g.Name, ingress: seedRules(g.Ingress), egress: seedRules(g.Egress)}
+		if g.Egress == nil {
+			x.egress = defaultEgress()
+		}
 		m.groups = append(m.groups, x)
 		m.groupByID[x.id] = x
 	}
@@ -155,6 +160,7 @@ func seed(t *localaws.Topology, now time.Time) model {
 	for _, a := range t.Addresses {
 		m.seedAddress(a)
 	}
+	m.seedEndpoints(t, now)
 	m.seedVolumes()
 	return m
 }

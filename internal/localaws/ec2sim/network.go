@@ -10,7 +10,7 @@ import (
 	"github.com/switchyard/switchyard/internal/localaws"
 )
 
-// DescribeVpcs, DescribeSubnets and DescribeSecurityGroups.
+// DescribeVpcs and DescribeSubnets.
 
 type vpcXML struct {
 	VpcID           string         `xml:"vpcId"`
@@ -173,67 +173,6 @@ func (s *Service) freeAddresses(sn *subnet) int {
 	return max(n, 0)
 }
 
-type securityGroupXML struct {
-	OwnerID          string   `xml:"ownerId"`
-	GroupID          string   `xml:"groupId"`
-	GroupName        string   `xml:"groupName"`
-	GroupDescription string   `xml:"groupDescription"`
-	VpcID            string   `xml:"vpcId"`
-	SecurityGroupArn string   `xml:"securityGroupArn"`
-	Tags             []tagXML `xml:"tagSet>item"`
-}
-
-type describeSecurityGroupsResponse struct {
-	requestMeta
-	Groups    []securityGroupXML `xml:"securityGroupInfo>item"`
-	NextToken string             `xml:"nextToken,omitempty"`
-}
-
-var securityGroupFilters = filterSpec[securityGroupXML]{
-	fields: map[string]func(securityGroupXML) []string{
-		"group-id":    func(v securityGroupXML) []string { return one(v.GroupID) },
-		"group-name":  func(v securityGroupXML) []string { return one(v.GroupName) },
-		"description": func(v securityGroupXML) []string { return one(v.GroupDescription) },
-		"vpc-id":      func(v securityGroupXML) []string { return one(v.VpcID) },
-		"owner-id":    func(v securityGroupXML) []string { return one(v.OwnerID) },
-	},
-	tags: func(v securityGroupXML) []tagXML { return v.Tags },
-}
-
-func (s *Service) describeSecurityGroups(call *localaws.Call, p params) (response, *localaws.APIError) {
-	ids, names := p.list("GroupId"), p.list("GroupName")
-	call.AddResource(ids...)
-	filters := p.filters()
-	if err := securityGroupFilters.check(filters); err != nil {
-		return nil, err
-	}
-	pg, err := pageParams(p, call.Operation, 5, 1000, "groupIdSet", len(ids)+len(names) > 0)
-	if err != nil {
-		return nil, err
-	}
-	selected, err := selectByID(s.groups, func(g *securityGroup) string { return g.id }, ids, groupNotFound)
-	if err != nil {
-		return nil, err
-	}
-	if names != nil {
-		selected, err = selectByID(selected, func(g *securityGroup) string { return g.name }, names, groupNotFound)
-		if err != nil {
-			return nil, err
-		}
-	}
-	items := make([]securityGroupXML, 0, len(selected))
-	for _, g := range selected {
-		items = append(items, securityGroupXML{
-			OwnerID: s.accountID, GroupID: g.id, GroupName: g.name, GroupDescription: g.name, VpcID: g.vpcID,
-			SecurityGroupArn: fmt.Sprintf("arn:aws:ec2:%s:%s:security-group/%s", s.region, s.accountID, g.id),
-			Tags:             nameTags(g.name),
-		})
-	}
-	out := &describeSecurityGroupsResponse{}
-	out.Groups, out.NextToken = paginate(securityGroupFilters.apply(items, filters), call.Operation, pg)
-	return out, nil
-}
-
 // selectByID returns the items whose key is in ids, in model order, or all
 // items when ids is nil. Any id that matches nothing fails the whole call,
 // as in EC2.
@@ -273,8 +212,4 @@ func notFound(code, kind string) func([]string) *localaws.APIError {
 		}
 		return localaws.BadRequest(code, "The %s IDs '%s' do not exist", kind, strings.Join(ids, ", "))
 	}
-}
-
-func groupNotFound(ids []string) *localaws.APIError {
-	return localaws.BadRequest("InvalidGroup.NotFound", "The security group '%s' does not exist", strings.Join(ids, ", "))
 }

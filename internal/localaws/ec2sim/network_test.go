@@ -73,26 +73,3 @@ func TestDescribeSubnetsFilters(t *testing.T) {
 	_, err = h.client.DescribeSubnets(ctx(t), &ec2.DescribeSubnetsInput{Filters: filter("no-such-filter", "x")})
 	wantCode(t, err, "InvalidParameterValue", 400)
 }
-
-func TestDescribeSecurityGroups(t *testing.T) {
-	h := newHarness(t)
-	out := must[*ec2.DescribeSecurityGroupsOutput](t)(h.client.DescribeSecurityGroups(ctx(t), &ec2.DescribeSecurityGroupsInput{}))
-	if len(out.SecurityGroups) != 2 {
-		t.Fatalf("want 2 groups, got %d", len(out.SecurityGroups))
-	}
-	out = must[*ec2.DescribeSecurityGroupsOutput](t)(h.client.DescribeSecurityGroups(ctx(t),
-		&ec2.DescribeSecurityGroupsInput{Filters: filter("group-name", "*isolation")}))
-	if len(out.SecurityGroups) != 1 || aws.ToString(out.SecurityGroups[0].GroupId) != refSGIsolation ||
-		aws.ToString(out.SecurityGroups[0].VpcId) != refVPC {
-		t.Fatalf("group-name filter: %+v", out.SecurityGroups)
-	}
-	out = must[*ec2.DescribeSecurityGroupsOutput](t)(h.client.DescribeSecurityGroups(ctx(t),
-		&ec2.DescribeSecurityGroupsInput{GroupNames: []string{"switchyard-db"}}))
-	if len(out.SecurityGroups) != 1 || aws.ToString(out.SecurityGroups[0].GroupId) != refSGDB {
-		t.Fatalf("by name: %+v", out.SecurityGroups)
-	}
-	_, err := h.client.DescribeSecurityGroups(ctx(t), &ec2.DescribeSecurityGroupsInput{GroupIds: []string{"sg-0123456789abcdef0"}})
-	wantCode(t, err, "InvalidGroup.NotFound", 400)
-	_, err = h.client.DescribeSecurityGroups(ctx(t), &ec2.DescribeSecurityGroupsInput{GroupNames: []string{"nope"}})
-	wantCode(t, err, "InvalidGroup.NotFound", 400)
-}

@@ -21,14 +21,15 @@ type routeTableXML struct {
 }
 
 type routeXML struct {
-	DestinationCidrBlock string `xml:"destinationCidrBlock"`
-	GatewayID            string `xml:"gatewayId,omitempty"`
-	InstanceID           string `xml:"instanceId,omitempty"`
-	InstanceOwnerID      string `xml:"instanceOwnerId,omitempty"`
-	NatGatewayID         string `xml:"natGatewayId,omitempty"`
-	NetworkInterfaceID   string `xml:"networkInterfaceId,omitempty"`
-	State                string `xml:"state"`
-	Origin               string `xml:"origin"`
+	DestinationCidrBlock    string `xml:"destinationCidrBlock,omitempty"`
+	DestinationPrefixListID string `xml:"destinationPrefixListId,omitempty"`
+	GatewayID               string `xml:"gatewayId,omitempty"`
+	InstanceID              string `xml:"instanceId,omitempty"`
+	InstanceOwnerID         string `xml:"instanceOwnerId,omitempty"`
+	NatGatewayID            string `xml:"natGatewayId,omitempty"`
+	NetworkInterfaceID      string `xml:"networkInterfaceId,omitempty"`
+	State                   string `xml:"state"`
+	Origin                  string `xml:"origin"`
 }
 
 type rtbAssocXML struct {
@@ -79,6 +80,7 @@ var routeTableFilters = filterSpec[routeTableXML]{
 		"association.subnet-id":                  assocField(func(a rtbAssocXML) string { return a.SubnetID }),
 		"association.main":                       assocField(func(a rtbAssocXML) string { return str(a.Main) }),
 		"route.destination-cidr-block":           routeField(func(r routeXML) string { return r.DestinationCidrBlock }),
+		"route.destination-prefix-list-id":       routeField(func(r routeXML) string { return r.DestinationPrefixListID }),
 		"route.gateway-id":                       routeField(func(r routeXML) string { return r.GatewayID }),
 		"route.instance-id":                      routeField(func(r routeXML) string { return r.InstanceID }),
 		"route.nat-gateway-id":                   routeField(func(r routeXML) string { return r.NatGatewayID }),
@@ -136,6 +138,9 @@ func (s *Service) routeTableView(t *routeTable) routeTableXML {
 // instance is pending or running.
 func (s *Service) routeView(r *route) routeXML {
 	x := routeXML{DestinationCidrBlock: r.destination, State: "active", Origin: r.origin}
+	if strings.HasPrefix(r.destination, "pl-") { // a gateway endpoint's route
+		x.DestinationCidrBlock, x.DestinationPrefixListID = "", r.destination
+	}
 	switch {
 	case strings.HasPrefix(r.target, "nat-"):
 		x.NatGatewayID = r.target
@@ -148,7 +153,7 @@ func (s *Service) routeView(r *route) routeXML {
 				x.State = "active"
 			}
 		}
-	default: // "local", igw-, vgw-
+	default: // "local", igw-, vgw-, and vpce- (a gateway endpoint)
 		x.GatewayID = r.target
 	}
 	return x

@@ -234,7 +234,7 @@ func TestConcurrentReplaceRoute(t *testing.T) {
 
 func TestOperationsAndBuckets(t *testing.T) {
 	svc := ec2sim.New(nil)
-	if len(ec2sim.Operations()) != 17 {
+	if len(ec2sim.Operations()) != 18 {
 		t.Errorf("Operations() = %v", ec2sim.Operations())
 	}
 	for _, op := range ec2sim.Operations() {

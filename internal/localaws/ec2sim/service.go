@@ -48,6 +48,7 @@ var operations = map[string]operation{
 	"DisassociateAddress":             {handle: (*Service).disassociateAddress, mutating: true},
 	"CreateSnapshots":                 {handle: (*Service).createSnapshots, mutating: true},
 	"DescribeSnapshots":               {handle: (*Service).describeSnapshots},
+	"DescribeVpcEndpoints":            {handle: (*Service).describeVpcEndpoints},
 }
 
 // Operations lists the actions the emulator implements, sorted.
