@@ -35,14 +35,27 @@ type Check struct {
 
 // Clients are the read-only APIs the checks call.
 type Clients struct {
-	EC2     awsapi.EC2Reader
+	EC2     awsapi.EC2PreflightReader
 	Route53 awsapi.Route53Reader
+	// Secrets is read only with Options.Connect.
+	Secrets awsapi.SecretsAPI
+	// Region names the VPC endpoint services (com.amazonaws.<region>.ec2).
+	// When empty it is taken from the Lambda subnets' availability zone.
+	Region string
 }
 
 // Options add checks that need more than the cluster configuration.
 type Options struct {
-	// LambdaSubnets are the template's LambdaSubnetIds.
+	// LambdaSubnets are the template's LambdaSubnetIds: each must reach
+	// the AWS APIs the in-VPC Lambdas call.
 	LambdaSubnets []string
+	// LambdaSecurityGroups are the template's LambdaSecurityGroupIds: each
+	// node's groups must admit them on its PostgreSQL port.
+	LambdaSecurityGroups []string
+	// Connect logs in to each node's PostgreSQL with the database secret.
+	// The connections start where the checks run, not in the Lambdas'
+	// subnets.
+	Connect bool
 }
 
 // Failed counts the checks that failed.
@@ -75,8 +88,21 @@ func Run(ctx context.Context, c Clients, cfg *cluster.Config, o Options) []Check
 		add(checkZone(ctx, c.Route53, d, clientVPCs(ctx, c.EC2, cfg)))
 		add(checkRecord(ctx, c.Route53, d, cfg.Nodes))
 	}
+	e := newEnv(c, o)
 	for _, sn := range o.LambdaSubnets {
-		add(checkLambdaSubnet(ctx, c.EC2, sn))
+		add(checkLambdaSubnet(ctx, e, cfg, sn))
+	}
+	if len(o.LambdaSecurityGroups) > 0 {
+		groups := checkLambdaGroups(ctx, e)
+		add(groups)
+		if groups.Status != Fail {
+			for _, n := range cfg.Nodes {
+				add(checkPostgresAccess(ctx, e, n))
+			}
+		}
+	}
+	if o.Connect {
+		out = append(out, checkDatabase(ctx, c.Secrets, cfg)...)
 	}
 	return out
 }
@@ -319,31 +345,6 @@ func checkRecord(ctx context.Context, api awsapi.Route53Reader, d cluster.DNSRec
 	ch.Status, ch.Detail = Warn, fmt.Sprintf("A %s is neither node: clients reach neither until the next failover", strings.Join(values, ","))
 	ch.Fix = fmt.Sprintf("UPSERT %s to the primary's private IP", name)
 	return ch
-}
-
-func checkLambdaSubnet(ctx context.Context, api awsapi.EC2Reader, subnet string) Check {
-	ch := Check{Name: "Lambda subnet " + subnet}
-	sn, err := api.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{subnet}})
-	if err != nil || len(sn.Subnets) == 0 {
-		return failed(ch, fmt.Sprintf("%v", orNotFound(err)), "set LambdaSubnetIds to private subnets of the nodes' VPC")
-	}
-	vpc := aws.ToString(sn.Subnets[0].VpcId)
-	rts, err := api.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{{Name: aws.String("association.subnet-id"), Values: []string{subnet}}}})
-	if err == nil && len(rts.RouteTables) == 0 { // the VPC's main table then
-		rts, err = api.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{
-			{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("association.main"), Values: []string{"true"}}}})
-	}
-	if err != nil || len(rts.RouteTables) == 0 {
-		return failed(ch, fmt.Sprintf("no route table found: %v", err), "associate a route table with a NAT gateway route")
-	}
-	for _, r := range rts.RouteTables[0].Routes {
-		if aws.ToString(r.DestinationCidrBlock) == "0.0.0.0/0" && aws.ToString(r.NatGatewayId) != "" {
-			ch.Status, ch.Detail = OK, fmt.Sprintf("default route through %s: the Lambdas reach every AWS API, Route 53 included", aws.ToString(r.NatGatewayId))
-			return ch
-		}
-	}
-	return failed(ch, fmt.Sprintf("%s has no default route through a NAT gateway: Route 53 has no interface endpoint, so Assess (in these subnets) cannot read where the DNS record points, and EC2, CloudWatch, Secrets Manager, DynamoDB and Step Functions need interface or gateway endpoints", aws.ToString(rts.RouteTables[0].RouteTableId)),
-		"add 0.0.0.0/0 → a NAT gateway to the subnet's route table")
 }
 
 func failed(ch Check, detail, fix string) Check {

@@ -16,14 +16,16 @@ import (
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/ec2sim"
 	"github.com/switchyard/switchyard/internal/localaws/route53sim"
+	"github.com/switchyard/switchyard/internal/localaws/smsim"
 	"github.com/switchyard/switchyard/internal/preflight"
 )
 
 const repo = "../.."
 
-// account serves the reference topology (testdata/topology) and returns
-// clients for it and the sample cluster configuration (events/), which
-// describes that account.
+// account serves the reference topology (testdata/topology), after edit,
+// with EC2, Route 53 and Secrets Manager, and returns clients for it and
+// the sample cluster configuration (events/), which describes that
+// account.
 func account(t *testing.T, edit func(*localaws.Topology)) (*awsapi.Clients, *cluster.Config) {
 	t.Helper()
 	topo, err := localaws.LoadTopology(filepath.Join(repo, "testdata", "topology", "reference.yaml"))
@@ -40,6 +42,11 @@ func account(t *testing.T, edit func(*localaws.Topology)) (*awsapi.Clients, *clu
 		t.Fatal(err)
 	}
 	srv.Register(r53)
+	sm, err := smsim.New(topo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Register(sm)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	c, err := awsapi.NewClients(context.Background(), awsapi.LocalConfig(hs.URL, topo.Region, "preflight-test")...)
@@ -53,6 +60,10 @@ func account(t *testing.T, edit func(*localaws.Topology)) (*awsapi.Clients, *clu
 	return c, cfg
 }
 
+func clientsOf(c *awsapi.Clients) preflight.Clients {
+	return preflight.Clients{EC2: c.EC2, Route53: c.Route53, Secrets: c.Secrets, Region: c.Config.Region}
+}
+
 func byName(checks []preflight.Check) map[string]preflight.Check {
 	m := map[string]preflight.Check{}
 	for _, c := range checks {
@@ -63,7 +74,7 @@ func byName(checks []preflight.Check) map[string]preflight.Check {
 
 func run(t *testing.T, c *awsapi.Clients, cfg *cluster.Config, o preflight.Options) map[string]preflight.Check {
 	t.Helper()
-	checks := preflight.Run(context.Background(), preflight.Clients{EC2: c.EC2, Route53: c.Route53}, cfg, o)
+	checks := preflight.Run(context.Background(), clientsOf(c), cfg, o)
 	for _, ch := range checks {
 		t.Logf("%-4s %-34s %s | %s", ch.Status, ch.Name, ch.Detail, ch.Fix)
 	}
@@ -112,7 +123,7 @@ func TestPreflightNamesWhatIsWrongAndTheFix(t *testing.T) {
 			t.Errorf("%s: %+v, want %s mentioning %q and the fix %q", want.name, ch, want.status, want.detail, want.fix)
 		}
 	}
-	if preflight.Failed(preflight.Run(ctx, preflight.Clients{EC2: c.EC2, Route53: c.Route53}, cfg, preflight.Options{})) != 5 {
+	if preflight.Failed(preflight.Run(ctx, clientsOf(c), cfg, preflight.Options{})) != 5 {
 		t.Error("Failed does not count the five failures")
 	}
 }
