@@ -52,7 +52,7 @@ func TestPrimaryRenewsLeaseWithEvidenceAndArmsWatchdog(t *testing.T) {
 // it stops, and a start by hand comes up read-only.
 func TestWritableNodeThatIsNotRecordedPrimaryFencesItself(t *testing.T) {
 	t.Parallel()
-	tc := startCluster(t, clusterOptions{async: true})
+	tc := startCluster(t, clusterOptions{async: true, pgctl: true}) // the host controller
 	rec := tc.steady()
 	// A failover hands the primary role to node2 (as the state machine
 	// does with the failover lock): revoke, wait out the lease, grant.
@@ -63,8 +63,10 @@ func TestWritableNodeThatIsNotRecordedPrimaryFencesItself(t *testing.T) {
 	if _, err := tc.records.RevokePrimaryLease(context.Background(), tc.cfg.Name, "exec-1", lockRec.Epoch, time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	// pg_ctl stop -w returns a poll (100 ms) after the server is gone: wait
+	// for the agent to have finished the fence, not only for the process.
 	tc.waitFor("node1's agent to fence its PostgreSQL after the revocation", 5*time.Second, func() bool {
-		return !tc.pair.Primary.Running()
+		return !tc.pair.Primary.Running() && tc.agent("node1").Snapshot().State == agent.StateStopped
 	})
 	snap := tc.agent("node1").Snapshot()
 	if snap.State != agent.StateStopped || !strings.Contains(snap.Reason, "revoked") || snap.SelfFences != 1 {

@@ -124,8 +124,15 @@ func (p PGCtl) cmd(ctx context.Context, args ...string) *exec.Cmd {
 	return p.Tool(ctx, "pg_ctl", args...)
 }
 
-// Running asks pg_ctl status (exit 0: running).
+// Running reports whether the postmaster of Data runs, deciding as
+// pg_ctl status does (postmaster.pid names a live process) without
+// starting two processes (runuser, pg_ctl) at every loop. When the agent
+// cannot read postmaster.pid (it runs as neither root nor the data
+// directory's owner), it asks pg_ctl status.
 func (p PGCtl) Running() bool {
+	if alive, known := postmasterAlive(p.Data); known {
+		return alive
+	}
 	return p.cmd(context.Background(), "status", "-D", p.Data).Run() == nil
 }
 

@@ -47,6 +47,7 @@ type testCluster struct {
 	dogs    map[string]*countingWatchdog
 	// published holds what each agent published under {Cluster}.
 	published map[string][]float64
+	pgctl     bool // clusterOptions.pgctl
 }
 
 type clusterOptions struct {
@@ -57,12 +58,15 @@ type clusterOptions struct {
 	lease        cluster.PrimaryLease // zero fields: test defaults below
 	// extraConfig is added to both nodes' postgresql.conf.
 	extraConfig map[string]string
+	// pgctl gives the agents the controller they use on a host
+	// (agent.PGCtl: pg_ctl through runuser) instead of the harness's.
+	pgctl bool
 }
 
 func startCluster(t *testing.T, o clusterOptions) *testCluster {
 	t.Helper()
 	ctx := testCtx(t, time.Minute)
-	tc := &testCluster{t: t, agents: map[string]*agent.Agent{}, cancels: map[string]context.CancelFunc{},
+	tc := &testCluster{t: t, pgctl: o.pgctl, agents: map[string]*agent.Agent{}, cancels: map[string]context.CancelFunc{},
 		dones: map[string]chan struct{}{}, dogs: map[string]*countingWatchdog{}, published: map[string][]float64{}}
 	extra := map[string]string{"wal_receiver_status_interval": "'1s'"}
 	for k, v := range o.extraConfig {
@@ -83,6 +87,11 @@ func startCluster(t *testing.T, o clusterOptions) *testCluster {
 	}
 	t.Cleanup(func() {
 		tc.stopAll()
+		if o.pgctl { // servers pg_ctl started are not the harness's to stop
+			for _, n := range []*pgharness.Node{pair.Primary, pair.Standby} {
+				_ = hostController(t, n).StopImmediate(context.Background())
+			}
+		}
 		if err := pair.Close(); err != nil {
 			t.Errorf("closing the pair: %v", err)
 		}
@@ -162,7 +171,7 @@ func (tc *testCluster) startAgent(name string) {
 	tc.mu.Unlock()
 	a, err := agent.New(agent.Config{Cluster: tc.cfg, Node: name, AdminDSN: n.DSN("postgres", pgharness.Superuser),
 		Interval: 200 * time.Millisecond, CheckTimeout: 500 * time.Millisecond, StartRetry: time.Second},
-		agent.Deps{Store: store.New(tc.dynamo("agent-"+name), table), Controller: pgharness.Controller{Node: n}, Watchdog: dog,
+		agent.Deps{Store: store.New(tc.dynamo("agent-"+name), table), Controller: tc.controller(n), Watchdog: dog,
 			PublishCluster: func(metric string, v float64, _ time.Time) {
 				if metric != agent.MetricPrimaryReachable {
 					tc.t.Errorf("%s published %s under {Cluster}", name, metric)
@@ -181,6 +190,17 @@ func (tc *testCluster) startAgent(name string) {
 	tc.mu.Lock()
 	tc.agents[name], tc.cancels[name], tc.dones[name] = a, cancel, done
 	tc.mu.Unlock()
+}
+
+// controller is the agent's controller of n: the harness's, or with
+// clusterOptions.pgctl the host's pg_ctl one.
+func (tc *testCluster) controller(n *pgharness.Node) agent.Controller {
+	if !tc.pgctl {
+		return pgharness.Controller{Node: n}
+	}
+	ctl := hostController(tc.t, n)
+	ctl.RejoinDSN = "dbname=postgres user=" + pgharness.Superuser + " sslmode=disable connect_timeout=5"
+	return ctl
 }
 
 func (tc *testCluster) stopAgent(name string) {

@@ -96,11 +96,18 @@ func (a *Agent) reclone(ctx context.Context, rj Rejoiner, primary, addr string, 
 	// -R writes standby.signal and primary_conninfo from SourceDSN, as
 	// pg_rewind --write-recovery-conf does; startRejoined's Follow adds
 	// what this node needs besides.
+	conf, err := saveLocalConfig(dir)
+	if err != nil {
+		return "", "", errors.Join(fmt.Errorf("re-clone: %w (the old data directory is unchanged)", err), os.RemoveAll(tmp))
+	}
 	out, err := rj.Tool(ctx, "pg_basebackup", "-D", tmp, "-X", "stream", "-c", "fast", "-R", "-w",
 		"-d", rj.SourceDSN(addr)).CombinedOutput()
 	if err != nil {
 		rmErr := os.RemoveAll(tmp)
 		return "", "", errors.Join(fmt.Errorf("pg_basebackup from %s: %w: %s (the old data directory is unchanged)", addr, err, lastLines(out)), rmErr)
+	}
+	if err := conf.restore(tmp); err != nil {
+		return "", "", errors.Join(fmt.Errorf("re-clone: %w (the old data directory is unchanged)", err), os.RemoveAll(tmp))
 	}
 	now := time.Now().UTC().Format(time.RFC3339)
 	if err := markFenced(tmp, now+" re-cloned from "+addr+"; fenced until the rejoin starts it"); err != nil {

@@ -163,8 +163,15 @@ func (a *Agent) rewind(ctx context.Context, rj Rejoiner, addr string) (string, e
 		if err != nil {
 			return "", err
 		}
+		conf, err := saveLocalConfig(dir)
+		if err != nil {
+			return "", err
+		}
 		if out, err := rj.Tool(ctx, "pg_rewind", "--target-pgdata="+dir, src, "--write-recovery-conf").CombinedOutput(); err != nil {
 			return "", &rewindFailed{run: "pg_rewind", err: err, out: out}
+		}
+		if err := conf.restore(dir); err != nil {
+			return "", err
 		}
 		kept = fmt.Sprintf("diverged at %s on timeline %d; %d WAL segment(s) from there kept in %s", div.lsnText, div.timeline, n, keepDir)
 	}

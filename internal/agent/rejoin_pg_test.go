@@ -23,7 +23,7 @@ import (
 // is gone from node1 and kept in the saved WAL; node2's writes reach node1.
 func TestFormerPrimaryRejoinsAfterDiverging(t *testing.T) {
 	t.Parallel()
-	tc := startCluster(t, clusterOptions{async: true})
+	tc := startCluster(t, clusterOptions{async: true, pgctl: true}) // the host controller
 	tc.steady()
 	ctx := context.Background()
 	conn1 := tc.connect("node1")

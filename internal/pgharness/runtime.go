@@ -70,6 +70,10 @@ func Account() (name string, cred *syscall.Credential, err error) {
 	return "", nil, fmt.Errorf("pgharness: running as root but none of the users %v exists to run PostgreSQL (run scripts/ensure-postgres.sh)", runAsCandidates)
 }
 
+// BinDir is the directory of the PostgreSQL programs the harness runs
+// (findBinDir), for tests that drive pg_ctl as the product does.
+func BinDir() (string, error) { return findBinDir() }
+
 // findBinDir returns $PG_BIN, else the newest /usr/lib/postgresql/*/bin, else
 // the directory of initdb in $PATH.
 func findBinDir() (string, error) {
