@@ -2,14 +2,10 @@ package failover
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/url"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -124,23 +120,17 @@ func (d *base) logger(step string, s State) *slog.Logger {
 	return l
 }
 
-// credentials is the PostgreSQL login kept in Secrets Manager. It is never
-// logged: String hides the password.
-type credentials struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
-
-func (c credentials) String() string { return c.Username + ":***" }
+// credentials is the PostgreSQL login kept in Secrets Manager.
+type credentials = pgnode.Login
 
 func (d *base) credentials(ctx context.Context) (credentials, error) {
 	out, err := d.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(d.Config.Database.SecretID)})
 	if err != nil {
 		return credentials{}, classify("reading database secret "+d.Config.Database.SecretID, err)
 	}
-	var c credentials
-	if out.SecretString == nil || json.Unmarshal([]byte(*out.SecretString), &c) != nil || c.Username == "" {
-		return credentials{}, &StepFailed{Step: "credentials", Err: fmt.Errorf("secret %s is not a JSON object with username and password", d.Config.Database.SecretID)}
+	c, err := pgnode.ParseLogin(out.SecretString)
+	if err != nil {
+		return credentials{}, &StepFailed{Step: "credentials", Err: fmt.Errorf("secret %s: %w", d.Config.Database.SecretID, err)}
 	}
 	return c, nil
 }
@@ -148,19 +138,7 @@ func (d *base) credentials(ctx context.Context) (credentials, error) {
 // dsn builds a connection string for addr (host:port) with the secret's
 // login.
 func (d *base) dsn(addr string, c credentials) (string, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", fmt.Errorf("postgres address %q: %w", addr, err)
-	}
-	if _, err := strconv.Atoi(port); err != nil {
-		return "", fmt.Errorf("postgres address %q: bad port", addr)
-	}
-	u := url.URL{Scheme: "postgres", User: url.UserPassword(c.Username, c.Password), Host: net.JoinHostPort(host, port), Path: "/" + d.Config.Database.Name}
-	q := url.Values{}
-	q.Set("sslmode", d.Config.Database.SSLMode)
-	q.Set("application_name", "switchyard")
-	u.RawQuery = q.Encode()
-	return u.String(), nil
+	return c.DSN(addr, d.Config.Database.Name, d.Config.Database.SSLMode, "switchyard")
 }
 
 // connect opens a connection to a node or the client endpoint.

@@ -2,11 +2,8 @@ package preflight
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -21,13 +18,8 @@ import (
 )
 
 // login is the PostgreSQL login in the database secret, as the Lambdas
-// read it: {"username": …, "password": …}. String hides the password.
-type login struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
-
-func (l login) String() string { return l.Username + ":***" }
+// read it.
+type login = pgnode.Login
 
 // checkDatabase reads the database secret and logs in to each node with
 // it, as the Lambdas do (database.name, sslMode, connect timeout), from
@@ -46,9 +38,9 @@ func checkDatabase(ctx context.Context, api awsapi.SecretsAPI, cfg *cluster.Conf
 		}
 		return []Check{failed(ch, err.Error(), fix)}
 	}
-	var l login
-	if out.SecretString == nil || json.Unmarshal([]byte(*out.SecretString), &l) != nil || l.Username == "" {
-		return []Check{failed(ch, "the secret's string is not a JSON object with username and password",
+	l, err := pgnode.ParseLogin(out.SecretString)
+	if err != nil {
+		return []Check{failed(ch, err.Error(),
 			`aws secretsmanager put-secret-value --secret-id `+id+` --secret-string '{"username":"switchyard","password":"…"}'`)}
 	}
 	ch.Status, ch.Detail = OK, fmt.Sprintf("login %s (password not shown)", l.Username)
@@ -88,18 +80,9 @@ func checkLogin(ctx context.Context, cfg *cluster.Config, n cluster.Node, l logi
 	return ch
 }
 
-// dsnFor is the connection string the Lambdas build for addr.
+// dsnFor is the login's DSN for addr as validate connects.
 func dsnFor(cfg *cluster.Config, addr string, l login) (string, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", fmt.Errorf("postgres address %q: %w", addr, err)
-	}
-	u := url.URL{Scheme: "postgres", User: url.UserPassword(l.Username, l.Password), Host: net.JoinHostPort(host, port), Path: "/" + cfg.Database.Name}
-	q := url.Values{}
-	q.Set("sslmode", cfg.Database.SSLMode)
-	q.Set("application_name", "switchyard-validate")
-	u.RawQuery = q.Encode()
-	return u.String(), nil
+	return l.DSN(addr, cfg.Database.Name, cfg.Database.SSLMode, "switchyard-validate")
 }
 
 // loginFix names the likely fix for a failed login.
