@@ -185,3 +185,42 @@ func TestDescribeShowsDifferences(t *testing.T) {
 		t.Errorf("matching node1 %+v; unknown node2 %+v", got[0], got[1])
 	}
 }
+
+// --eni-tag picks, among the interfaces attached to each instance, the one
+// carrying the tag (its private IP with it); none or several is refused.
+func TestFindInterfaceByTag(t *testing.T) {
+	role := map[string]string{"switchyard:role": "db"}
+	second := func(topo *localaws.Topology) {
+		primary := topo.NetworkInterfaces[0]
+		topo.NetworkInterfaces = append(topo.NetworkInterfaces, localaws.NetworkInterface{
+			ID: "eni-0aaaaaaaaaaaaaaa1", SubnetID: primary.SubnetID, PrivateIP: "10.0.2.11", InstanceID: primary.InstanceID,
+			Groups: primary.Groups, Tags: role})
+		topo.NetworkInterfaces[1].Tags = role
+	}
+	api, cfg := account(t, second)
+	q := query("")
+	q.ENITags = role
+	res, err := discover.Find(context.Background(), api, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n1, n2 := res.Nodes[0], res.Nodes[1]
+	if n1.NetworkInterfaceID != "eni-0aaaaaaaaaaaaaaa1" || n1.PrivateIP != "10.0.2.11" || n1.ENIFoundBy != "tag switchyard:role=db" {
+		t.Errorf("node1: %+v, want the tagged second interface", n1)
+	}
+	if n2.NetworkInterfaceID != cfg.Nodes[1].NetworkInterfaceID || n2.PrivateIP != cfg.Nodes[1].PrivateIP {
+		t.Errorf("node2: %+v, want its tagged primary interface", n2)
+	}
+	q.ENITags = map[string]string{"switchyard:role": "none"}
+	if _, err := discover.Find(context.Background(), api, q); err == nil || !strings.Contains(err.Error(), "0 interfaces attached to") {
+		t.Errorf("no interface with the tag: %v", err)
+	}
+	api, _ = account(t, func(topo *localaws.Topology) {
+		second(topo)
+		topo.NetworkInterfaces[0].Tags = role
+	})
+	q.ENITags = role
+	if _, err := discover.Find(context.Background(), api, q); err == nil || !strings.Contains(err.Error(), "2 interfaces attached to i-0c460e6afa6d2ca4c (node1) carry switchyard:role=db, want exactly 1") {
+		t.Errorf("two interfaces with the tag: %v", err)
+	}
+}

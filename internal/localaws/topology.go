@@ -121,6 +121,9 @@ type NetworkInterface struct {
 	InstanceID      string   `yaml:"instanceId" json:"instanceId"`
 	SourceDestCheck bool     `yaml:"sourceDestCheck" json:"sourceDestCheck"`
 	Groups          []string `yaml:"groups" json:"groups"`
+	// Tags are the interface's tags (DescribeNetworkInterfaces' tagSet
+	// and tag filters).
+	Tags map[string]string `yaml:"tags" json:"tags"`
 }
 
 // Instance is an emulated EC2 instance. State is "running" unless set.

@@ -177,6 +177,9 @@ func (s *Service) networkInterfaceView(n *networkInterface, v view) networkInter
 		priv.Association = x.Association
 	}
 	x.PrivateIPs = []eniPrivateXML{priv}
+	for _, k := range sortedKeys(n.tags) {
+		x.Tags = append(x.Tags, tagXML{Key: k, Value: n.tags[k]})
+	}
 	return x
 }
 

@@ -75,6 +75,7 @@ type networkInterface struct {
 	mac                     string
 	sourceDestCheck         bool
 	groups                  []string
+	tags                    map[string]string
 	past                    []eniVersion // versions stale reads may still show
 }
 
@@ -137,7 +138,7 @@ func seed(t *localaws.Topology, now time.Time) model {
 	}
 	for _, n := range t.NetworkInterfaces {
 		x := &networkInterface{id: n.ID, subnetID: n.SubnetID, privateIP: n.PrivateIP, instanceID: n.InstanceID,
-			sourceDestCheck: n.SourceDestCheck, groups: append([]string(nil), n.Groups...), mac: macFor(n.ID)}
+			sourceDestCheck: n.SourceDestCheck, groups: append([]string(nil), n.Groups...), mac: macFor(n.ID), tags: maps.Clone(n.Tags)}
 		m.enis = append(m.enis, x)
 		m.eniByID[x.id] = x
 	}
