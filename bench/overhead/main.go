@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localstack"
 	"github.com/switchyard/switchyard/internal/store"
@@ -167,7 +168,7 @@ func (b *bench) agentsAlive() error {
 const benchCaller = "overhead-bench"
 
 func (b *bench) records() (*store.Store, error) {
-	c, err := awsapi.NewClients(context.Background(), awsapi.LocalConfig(b.endpoint, b.topo.Region, benchCaller)...)
+	c, err := awsall.NewClients(context.Background(), awsapi.LocalConfig(b.endpoint, b.topo.Region, benchCaller)...)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 )
 
 // TestEmulatorAsAProcess builds the CLI, runs `switchyard local aws` as a
@@ -60,7 +61,7 @@ func TestEmulatorAsAProcess(t *testing.T) {
 		for lines.Scan() { // drain, so the process never blocks on stdout
 		}
 	}()
-	c, err := awsapi.NewClients(ctx, awsapi.LocalConfig(endpoint, "us-east-1", "process-test")...)
+	c, err := awsall.NewClients(ctx, awsapi.LocalConfig(endpoint, "us-east-1", "process-test")...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/notify"
 )
 
@@ -22,7 +22,7 @@ func main() {
 		log.Error("start-up failed: " + notify.EnvTopicARN + " is not set (the template sets it to the notification topic)")
 		os.Exit(1)
 	}
-	clients, err := awsapi.NewClients(context.Background())
+	clients, err := awsall.NewClients(context.Background())
 	if err != nil {
 		log.Error("start-up failed", "err", err)
 		os.Exit(1)

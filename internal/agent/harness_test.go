@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/agent"
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/dataplane"
 	"github.com/switchyard/switchyard/internal/localaws"
@@ -152,7 +153,7 @@ func (tc *testCluster) dynamo(caller string) awsapi.DynamoDBAPI {
 			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 10 * time.Millisecond, nil })
 		})
 	}))
-	c, err := awsapi.NewClients(context.Background(), opts...)
+	c, err := awsall.NewClients(context.Background(), opts...)
 	if err != nil {
 		tc.t.Fatal(err)
 	}

@@ -6,8 +6,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 )
 
@@ -53,21 +51,6 @@ type EC2Snapshotter interface {
 	CreateSnapshots(ctx context.Context, params *ec2.CreateSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.CreateSnapshotsOutput, error)
 }
 
-// Route53Reader is the read-only part of the Route 53 API Switchyard uses.
-type Route53Reader interface {
-	ListHostedZones(ctx context.Context, params *route53.ListHostedZonesInput, optFns ...func(*route53.Options)) (*route53.ListHostedZonesOutput, error)
-	ListHostedZonesByName(ctx context.Context, params *route53.ListHostedZonesByNameInput, optFns ...func(*route53.Options)) (*route53.ListHostedZonesByNameOutput, error)
-	ListResourceRecordSets(ctx context.Context, params *route53.ListResourceRecordSetsInput, optFns ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error)
-	GetChange(ctx context.Context, params *route53.GetChangeInput, optFns ...func(*route53.Options)) (*route53.GetChangeOutput, error)
-	GetHostedZone(ctx context.Context, params *route53.GetHostedZoneInput, optFns ...func(*route53.Options)) (*route53.GetHostedZoneOutput, error)
-}
-
-// Route53API is the part of the Route 53 API Switchyard uses.
-type Route53API interface {
-	Route53Reader
-	ChangeResourceRecordSets(ctx context.Context, params *route53.ChangeResourceRecordSetsInput, optFns ...func(*route53.Options)) (*route53.ChangeResourceRecordSetsOutput, error)
-}
-
 // CloudWatchReader reads metrics and alarms (Assess's evidence, status).
 type CloudWatchReader interface {
 	GetMetricData(ctx context.Context, params *cloudwatch.GetMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
@@ -107,19 +90,12 @@ type DynamoDBAPI interface {
 	Query(ctx context.Context, params *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
 
-// SecretsAPI is the part of the Secrets Manager API Switchyard uses.
-type SecretsAPI interface {
-	GetSecretValue(ctx context.Context, params *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-}
-
 // Compile-time proof that the SDK clients fit.
 var (
 	_ EC2API             = (*ec2.Client)(nil)
 	_ EC2PreflightReader = (*ec2.Client)(nil)
 	_ EC2Snapshotter     = (*ec2.Client)(nil)
-	_ Route53API         = (*route53.Client)(nil)
 	_ CloudWatchAPI      = (*cloudwatch.Client)(nil)
 	_ SFNAPI             = (*sfn.Client)(nil)
 	_ DynamoDBAPI        = (*dynamodb.Client)(nil)
-	_ SecretsAPI         = (*secretsmanager.Client)(nil)
 )

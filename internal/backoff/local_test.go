@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/backoff"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/ec2sim"
@@ -29,7 +30,7 @@ func newEC2(t *testing.T) (*localaws.Server, awsapi.EC2API) {
 	t.Cleanup(hs.Close)
 	opts := append(awsapi.LocalConfig(hs.URL, "us-east-1", "backoff-test"),
 		config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }))
-	clients, err := awsapi.NewClients(context.Background(), opts...)
+	clients, err := awsall.NewClients(context.Background(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

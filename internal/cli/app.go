@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 )
 
 // app is what every command shares: the process's streams and clock, the
@@ -69,14 +69,14 @@ func (a *app) now() time.Time { return a.clock() }
 
 // clients loads the AWS configuration (the default chain, then the global
 // flags) and builds the clients. It makes no AWS call.
-func (a *app) clients(ctx context.Context) (*awsapi.Clients, error) {
+func (a *app) clients(ctx context.Context) (*awsall.Clients, error) {
 	return a.clientsIn(ctx, "")
 }
 
 // clientsIn is clients for a resource in region (the region of an ARN the
 // user gave, "" if none), which wins over the configured default region
 // but not over --region.
-func (a *app) clientsIn(ctx context.Context, region string) (*awsapi.Clients, error) {
+func (a *app) clientsIn(ctx context.Context, region string) (*awsall.Clients, error) {
 	opts := append([]func(*config.LoadOptions) error{}, a.awsConfig...)
 	switch {
 	case a.region != "":
@@ -87,7 +87,7 @@ func (a *app) clientsIn(ctx context.Context, region string) (*awsapi.Clients, er
 	if a.endpointURL != "" {
 		opts = append(opts, config.WithBaseEndpoint(a.endpointURL))
 	}
-	c, err := awsapi.NewClients(ctx, opts...)
+	c, err := awsall.NewClients(ctx, opts...)
 	if err != nil {
 		return nil, err
 	}

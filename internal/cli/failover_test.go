@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/failover"
@@ -314,7 +315,7 @@ func TestFailoverUnknownStateMachineFails(t *testing.T) {
 
 func sfnClient(t *testing.T, em *emulator) *sfn.Client {
 	t.Helper()
-	clients, err := awsapi.NewClients(context.Background(), awsapi.LocalConfig(em.url, testRegion, "AKIDTEST")...)
+	clients, err := awsall.NewClients(context.Background(), awsapi.LocalConfig(em.url, testRegion, "AKIDTEST")...)
 	if err != nil {
 		t.Fatal(err)
 	}

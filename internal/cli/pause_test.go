@@ -11,6 +11,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/store"
@@ -106,7 +107,7 @@ func TestStatusShowsDetectionAlarms(t *testing.T) {
 	if _, err := em.store(t).Init(ctx, "test", "node1"); err != nil {
 		t.Fatal(err)
 	}
-	clients, err := awsapi.NewClients(ctx, awsapi.LocalConfig(em.url, "us-east-1", "AKIDSEED")...)
+	clients, err := awsall.NewClients(ctx, awsapi.LocalConfig(em.url, "us-east-1", "AKIDSEED")...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/discover"
 	"github.com/switchyard/switchyard/internal/reroute"
@@ -200,7 +201,7 @@ func (a *app) runStatus(ctx context.Context, f statusFlags) error {
 
 // readRecord reads the cluster record, naming the cluster and table in
 // every error.
-func readRecord(ctx context.Context, clients *awsapi.Clients, cluster, table string) (store.Record, error) {
+func readRecord(ctx context.Context, clients *awsall.Clients, cluster, table string) (store.Record, error) {
 	rec, err := store.New(clients.DynamoDB, table).Get(ctx, cluster)
 	var noRecord *store.ErrNoRecord
 	switch {

@@ -15,6 +15,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/localaws"
@@ -36,7 +37,7 @@ var sampleConfig = filepath.Join("..", "..", "events", "cluster-config.json")
 
 // referenceAccount serves EC2, Route 53 and Secrets Manager seeded with the
 // reference topology, which events/cluster-config.json describes.
-func referenceAccount(t *testing.T) (url string, clients *awsapi.Clients) {
+func referenceAccount(t *testing.T) (url string, clients *awsall.Clients) {
 	t.Helper()
 	url, clients, _ = referenceAccountWith(t, nil)
 	return url, clients
@@ -44,7 +45,7 @@ func referenceAccount(t *testing.T) (url string, clients *awsapi.Clients) {
 
 // referenceAccountWith is referenceAccount with the topology changed by
 // edit first; it also returns the emulated Secrets Manager.
-func referenceAccountWith(t *testing.T, edit func(*localaws.Topology)) (string, *awsapi.Clients, *smsim.Service) {
+func referenceAccountWith(t *testing.T, edit func(*localaws.Topology)) (string, *awsall.Clients, *smsim.Service) {
 	t.Helper()
 	topo, err := localaws.LoadTopology(filepath.Join("..", "..", "testdata", "topology", "reference.yaml"))
 	if err != nil {
@@ -67,7 +68,7 @@ func referenceAccountWith(t *testing.T, edit func(*localaws.Topology)) (string, 
 	srv.Register(sm)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	c, err := awsapi.NewClients(context.Background(), awsapi.LocalConfig(hs.URL, testRegion, "AKIDSEED")...)
+	c, err := awsall.NewClients(context.Background(), awsapi.LocalConfig(hs.URL, testRegion, "AKIDSEED")...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/discover"
 	"github.com/switchyard/switchyard/internal/localaws"
@@ -42,7 +43,7 @@ func account(t *testing.T, edit func(*localaws.Topology)) (awsapi.EC2Reader, *cl
 	srv.Register(ec2sim.New(topo))
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	c, err := awsapi.NewClients(context.Background(), awsapi.LocalConfig(hs.URL, topo.Region, "discover-test")...)
+	c, err := awsall.NewClients(context.Background(), awsapi.LocalConfig(hs.URL, topo.Region, "discover-test")...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/cwsim"
 	"github.com/switchyard/switchyard/internal/localaws/ddbsim"
@@ -50,7 +51,7 @@ func newEndings(t *testing.T) *endings {
 	srv.Register(sm)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	c, err := awsapi.NewClients(ctx, awsapi.LocalConfig(hs.URL, "us-east-1", "CleanupFunction")...)
+	c, err := awsall.NewClients(ctx, awsapi.LocalConfig(hs.URL, "us-east-1", "CleanupFunction")...)
 	if err != nil {
 		t.Fatal(err)
 	}

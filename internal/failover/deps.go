@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/pgnode"
 	"github.com/switchyard/switchyard/internal/store"
@@ -27,7 +28,7 @@ const LeaseTTL = 15 * time.Minute
 // database login (Secrets Manager, read-only), logging and the clock.
 type base struct {
 	Config  *cluster.Config
-	Secrets awsapi.SecretsAPI
+	Secrets awsall.SecretsAPI
 	Log     *slog.Logger
 	Now     func() time.Time
 	// PollInterval paces the waits for an instance to stop and a DNS
@@ -41,7 +42,7 @@ type base struct {
 type Deps struct {
 	base
 	EC2        awsapi.EC2API
-	Route53    awsapi.Route53API
+	Route53    awsall.Route53API
 	CloudWatch awsapi.CloudWatchAPI
 	// SFN answers whether the holder of a failover lock still runs (the
 	// lease step) and starts the execution that resumes an interrupted
@@ -61,7 +62,7 @@ type RecordReader interface {
 type Readers struct {
 	base
 	EC2        awsapi.EC2Reader
-	Route53    awsapi.Route53Reader
+	Route53    awsall.Route53Reader
 	CloudWatch awsapi.CloudWatchReader
 	Records    RecordReader
 }
@@ -86,7 +87,7 @@ func (d *Deps) Readers() *Readers {
 }
 
 // NewDeps builds Deps from real AWS clients.
-func NewDeps(cfg *cluster.Config, c *awsapi.Clients) *Deps {
+func NewDeps(cfg *cluster.Config, c *awsall.Clients) *Deps {
 	return &Deps{
 		base: base{Config: cfg, Secrets: c.Secrets, Log: slog.New(slog.NewJSONHandler(os.Stderr, nil))},
 		EC2:  c.EC2, Route53: c.Route53, CloudWatch: c.CloudWatch, SFN: c.SFN,

@@ -11,6 +11,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/cwsim"
 )
@@ -23,7 +24,7 @@ func TestRearmPutsTheAlarmBackToOK(t *testing.T) {
 	srv.Register(cw)
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
-	c, err := awsapi.NewClients(ctx, awsapi.LocalConfig(hs.URL, "us-east-1", "RearmFunction")...)
+	c, err := awsall.NewClients(ctx, awsapi.LocalConfig(hs.URL, "us-east-1", "RearmFunction")...)
 	if err != nil {
 		t.Fatal(err)
 	}

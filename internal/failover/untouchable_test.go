@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
 )
@@ -73,9 +74,9 @@ func untouchableDeps(t *testing.T, cfg *cluster.Config) (*Deps, *tripwire) {
 
 var (
 	_ awsapi.EC2API        = untouchableEC2{}
-	_ awsapi.Route53API    = untouchableRoute53{}
+	_ awsall.Route53API    = untouchableRoute53{}
 	_ awsapi.CloudWatchAPI = untouchableCloudWatch{}
-	_ awsapi.SecretsAPI    = untouchableSecrets{}
+	_ awsall.SecretsAPI    = untouchableSecrets{}
 	_ awsapi.DynamoDBAPI   = untouchableDynamoDB{}
 )
 

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/fence"
 	"github.com/switchyard/switchyard/internal/localaws"
@@ -79,7 +80,7 @@ func newLocal(t *testing.T, c ec2sim.Consistency) *local {
 			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 2 * time.Millisecond, nil })
 		})
 	}))
-	clients, err := awsapi.NewClients(context.Background(), opts...)
+	clients, err := awsall.NewClients(context.Background(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

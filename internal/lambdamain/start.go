@@ -8,7 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/failover"
 )
@@ -33,7 +33,7 @@ func Load(ctx context.Context) (*failover.Deps, error) {
 	if err != nil {
 		return nil, err
 	}
-	clients, err := awsapi.NewClients(ctx)
+	clients, err := awsall.NewClients(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("building AWS clients: %w", err)
 	}

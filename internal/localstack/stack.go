@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/asl"
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/dataplane"
 	"github.com/switchyard/switchyard/internal/localaws"
@@ -271,8 +272,8 @@ func (s *Stack) startEmulator() error {
 // client returns SDK clients that reach the emulator as the given caller:
 // the access key id is the caller's name, so the call log tells callers
 // (each function, each probe) apart.
-func (s *Stack) client(caller string) *awsapi.Clients {
-	c, err := awsapi.NewClients(context.Background(), awsapi.LocalConfig(s.Endpoint, s.Topology.Region, caller)...)
+func (s *Stack) client(caller string) *awsall.Clients {
+	c, err := awsall.NewClients(context.Background(), awsapi.LocalConfig(s.Endpoint, s.Topology.Region, caller)...)
 	if err != nil {
 		panic(fmt.Sprintf("building local clients cannot fail: %v", err)) // static config only
 	}
@@ -280,7 +281,7 @@ func (s *Stack) client(caller string) *awsapi.Clients {
 }
 
 // Client returns SDK clients for a caller outside the stack (the CLI, tests).
-func (s *Stack) Client(caller string) *awsapi.Clients { return s.client(caller) }
+func (s *Stack) Client(caller string) *awsall.Clients { return s.client(caller) }
 
 // WaitSteady waits until the cluster is in its normal state: the detection
 // alarms are OK, the primary has published its WAL position, its agent holds

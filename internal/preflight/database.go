@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/pgnode"
 )
@@ -24,7 +25,7 @@ type login = pgnode.Login
 // checkDatabase reads the database secret and logs in to each node with
 // it, as the Lambdas do (database.name, sslMode, connect timeout), from
 // wherever the checks run.
-func checkDatabase(ctx context.Context, api awsapi.SecretsAPI, cfg *cluster.Config) []Check {
+func checkDatabase(ctx context.Context, api awsall.SecretsAPI, cfg *cluster.Config) []Check {
 	id := cfg.Database.SecretID
 	ch := Check{Name: "database secret " + id}
 	if api == nil {

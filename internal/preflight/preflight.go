@@ -14,6 +14,7 @@ import (
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 )
 
@@ -36,9 +37,9 @@ type Check struct {
 // Clients are the read-only APIs the checks call.
 type Clients struct {
 	EC2     awsapi.EC2PreflightReader
-	Route53 awsapi.Route53Reader
+	Route53 awsall.Route53Reader
 	// Secrets is read only with Options.Connect.
-	Secrets awsapi.SecretsAPI
+	Secrets awsall.SecretsAPI
 	// Region names the VPC endpoint services (com.amazonaws.<region>.ec2).
 	// When empty it is taken from the Lambda subnets' availability zone.
 	Region string
@@ -285,7 +286,7 @@ func clientVPCs(ctx context.Context, api awsapi.EC2Reader, cfg *cluster.Config) 
 	return out
 }
 
-func checkZone(ctx context.Context, api awsapi.Route53Reader, d cluster.DNSRecord, vpcs []string) Check {
+func checkZone(ctx context.Context, api awsall.Route53Reader, d cluster.DNSRecord, vpcs []string) Check {
 	ch := Check{Name: "hosted zone " + d.HostedZoneID}
 	out, err := api.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(d.HostedZoneID)})
 	if err != nil {
@@ -313,7 +314,7 @@ func checkZone(ctx context.Context, api awsapi.Route53Reader, d cluster.DNSRecor
 	return ch
 }
 
-func checkRecord(ctx context.Context, api awsapi.Route53Reader, d cluster.DNSRecord, nodes []cluster.Node) Check {
+func checkRecord(ctx context.Context, api awsall.Route53Reader, d cluster.DNSRecord, nodes []cluster.Node) Check {
 	name := strings.TrimSuffix(d.Name, ".") + "."
 	ch := Check{Name: "record " + name}
 	out, err := api.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(d.HostedZoneID),

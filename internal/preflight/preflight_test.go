@@ -12,6 +12,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/ec2sim"
@@ -26,7 +27,7 @@ const repo = "../.."
 // with EC2, Route 53 and Secrets Manager, and returns clients for it and
 // the sample cluster configuration (events/), which describes that
 // account.
-func account(t *testing.T, edit func(*localaws.Topology)) (*awsapi.Clients, *cluster.Config) {
+func account(t *testing.T, edit func(*localaws.Topology)) (*awsall.Clients, *cluster.Config) {
 	t.Helper()
 	topo, err := localaws.LoadTopology(filepath.Join(repo, "testdata", "topology", "reference.yaml"))
 	if err != nil {
@@ -49,7 +50,7 @@ func account(t *testing.T, edit func(*localaws.Topology)) (*awsapi.Clients, *clu
 	srv.Register(sm)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	c, err := awsapi.NewClients(context.Background(), awsapi.LocalConfig(hs.URL, topo.Region, "preflight-test")...)
+	c, err := awsall.NewClients(context.Background(), awsapi.LocalConfig(hs.URL, topo.Region, "preflight-test")...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func account(t *testing.T, edit func(*localaws.Topology)) (*awsapi.Clients, *clu
 	return c, cfg
 }
 
-func clientsOf(c *awsapi.Clients) preflight.Clients {
+func clientsOf(c *awsall.Clients) preflight.Clients {
 	return preflight.Clients{EC2: c.EC2, Route53: c.Route53, Secrets: c.Secrets, Region: c.Config.Region}
 }
 
@@ -72,7 +73,7 @@ func byName(checks []preflight.Check) map[string]preflight.Check {
 	return m
 }
 
-func run(t *testing.T, c *awsapi.Clients, cfg *cluster.Config, o preflight.Options) map[string]preflight.Check {
+func run(t *testing.T, c *awsall.Clients, cfg *cluster.Config, o preflight.Options) map[string]preflight.Check {
 	t.Helper()
 	checks := preflight.Run(context.Background(), clientsOf(c), cfg, o)
 	for _, ch := range checks {

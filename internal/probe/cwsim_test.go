@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/cwsim"
 	"github.com/switchyard/switchyard/internal/pgnode"
@@ -25,7 +26,7 @@ func emulatedCloudWatch(t *testing.T) (*localaws.Server, *cwsim.Service, awsapi.
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	opts := append(awsapi.LocalConfig(hs.URL, "us-east-1", "AKIDNODEPROBE"), config.WithRetryMaxAttempts(1))
-	clients, err := awsapi.NewClients(context.Background(), opts...)
+	clients, err := awsall.NewClients(context.Background(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

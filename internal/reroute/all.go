@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 )
 
@@ -22,7 +23,7 @@ const (
 // record is configured.
 type Clients struct {
 	EC2     awsapi.EC2API
-	Route53 awsapi.Route53API
+	Route53 awsall.Route53API
 }
 
 // Result is All's report: one outcome per configured target, in the order

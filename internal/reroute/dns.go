@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 
-	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/backoff"
 	"github.com/switchyard/switchyard/internal/cluster"
 )
@@ -47,7 +47,7 @@ type zoneBatch struct {
 // records that differ, then GetChange until INSYNC (bounded by ctx:
 // *ErrDNSNotInSync), then ListResourceRecordSets to verify. Records already
 // right are not changed.
-func DNS(ctx context.Context, r53 awsapi.Route53API, recs []cluster.DNSRecord, target cluster.Node, opts ...Option) (DNSResult, error) {
+func DNS(ctx context.Context, r53 awsall.Route53API, recs []cluster.DNSRecord, target cluster.Node, opts ...Option) (DNSResult, error) {
 	o := apply(opts)
 	start := time.Now()
 	res := DNSResult{Records: make([]DNSRecordResult, len(recs))}
@@ -91,7 +91,7 @@ func DNS(ctx context.Context, r53 awsapi.Route53API, recs []cluster.DNSRecord, t
 
 // upsertZone reads the zone's records, UPSERTs those that differ and
 // returns the change id ("" when nothing had to change).
-func upsertZone(ctx context.Context, r53 awsapi.Route53API, b *zoneBatch, out []DNSRecordResult, o options) (string, error) {
+func upsertZone(ctx context.Context, r53 awsall.Route53API, b *zoneBatch, out []DNSRecordResult, o options) (string, error) {
 	var changes []types.Change
 	var changed []int
 	for _, i := range b.indexes {
@@ -141,7 +141,7 @@ func upsertZone(ctx context.Context, r53 awsapi.Route53API, b *zoneBatch, out []
 }
 
 // waitInSync polls GetChange until the change is INSYNC or ctx ends.
-func waitInSync(ctx context.Context, r53 awsapi.Route53API, zone, id string, o options) error {
+func waitInSync(ctx context.Context, r53 awsall.Route53API, zone, id string, o options) error {
 	var last error
 	for {
 		out, err := r53.GetChange(ctx, &route53.GetChangeInput{Id: aws.String(id)})
@@ -163,7 +163,7 @@ func waitInSync(ctx context.Context, r53 awsapi.Route53API, zone, id string, o o
 }
 
 // verifyRecords polls ListResourceRecordSets until every record holds its value and TTL.
-func verifyRecords(ctx context.Context, r53 awsapi.Route53API, recs []DNSRecordResult, o options) error {
+func verifyRecords(ctx context.Context, r53 awsall.Route53API, recs []DNSRecordResult, o options) error {
 	var wrong []string
 	timedOut, err := o.poll(ctx, func(ctx context.Context) (bool, error) {
 		wrong = wrong[:0]
@@ -190,7 +190,7 @@ func verifyRecords(ctx context.Context, r53 awsapi.Route53API, recs []DNSRecordR
 
 // lookupA returns the values and TTL of the simple A record name in zone;
 // no values when there is none.
-func lookupA(ctx context.Context, r53 awsapi.Route53Reader, zone, name string) ([]string, int64, error) {
+func lookupA(ctx context.Context, r53 awsall.Route53Reader, zone, name string) ([]string, int64, error) {
 	out, err := r53.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{
 		HostedZoneId:    aws.String(zone),
 		StartRecordName: aws.String(name),

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/ec2sim"
@@ -75,7 +76,7 @@ type local struct {
 	ec2     *ec2sim.Service
 	r53     *route53sim.Service
 	clients reroute.Clients // the code under test (testKey)
-	other   *awsapi.Clients // another actor (otherKey), with the SDK's default retries
+	other   *awsall.Clients // another actor (otherKey), with the SDK's default retries
 
 	mu  sync.Mutex
 	tap tapFunc
@@ -133,12 +134,12 @@ func newLocal(t *testing.T, opts ...localOpt) *local {
 			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 2 * time.Millisecond, nil })
 		})
 	}))
-	clients, err := awsapi.NewClients(context.Background(), mine...)
+	clients, err := awsall.NewClients(context.Background(), mine...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	l.clients = reroute.Clients{EC2: clients.EC2, Route53: clients.Route53}
-	if l.other, err = awsapi.NewClients(context.Background(), awsapi.LocalConfig(hs.URL, "us-east-1", otherKey)...); err != nil {
+	if l.other, err = awsall.NewClients(context.Background(), awsapi.LocalConfig(hs.URL, "us-east-1", otherKey)...); err != nil {
 		t.Fatal(err)
 	}
 	return l

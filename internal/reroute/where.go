@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 )
 
@@ -34,7 +35,7 @@ type Pointing struct {
 // cannot change a route, an address or a record, by type.
 type ReadClients struct {
 	EC2     awsapi.EC2Reader
-	Route53 awsapi.Route53Reader
+	Route53 awsall.Route53Reader
 }
 
 // Where reads every configured client-facing target: each overlay route

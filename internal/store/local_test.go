@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/ddbsim"
 	"github.com/switchyard/switchyard/internal/store"
@@ -47,7 +48,7 @@ func localDynamoDB(t *testing.T) (awsapi.DynamoDBAPI, *localaws.Server) {
 			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 2 * time.Millisecond, nil })
 		})
 	}))
-	clients, err := awsapi.NewClients(context.Background(), opts...)
+	clients, err := awsall.NewClients(context.Background(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
