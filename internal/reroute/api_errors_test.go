@@ -108,14 +108,16 @@ func (l *local) otherAssociate(t *testing.T, eni, ip string) {
 // A resource that vanishes between reroute's read and its change: the
 // change fails once with the API's not-found answer. Reroute must not
 // retry it (one more call would succeed here), must name the code, and
-// All must still move the other targets.
+// All must still move the other targets. For DNS the first hosted zone
+// vanishes: the second zone is still changed (one call each).
 func TestVanishedResourceIsNotRetried(t *testing.T) {
 	cases := []struct {
 		target, service, op, code string
 		status                    int
+		calls                     int
 	}{
-		{reroute.TargetElasticIP, "ec2", "AssociateAddress", "InvalidAllocationID.NotFound", http.StatusBadRequest},
-		{reroute.TargetDNS, "route53", "ChangeResourceRecordSets", "NoSuchHostedZone", http.StatusNotFound},
+		{reroute.TargetElasticIP, "ec2", "AssociateAddress", "InvalidAllocationID.NotFound", http.StatusBadRequest, 1},
+		{reroute.TargetDNS, "route53", "ChangeResourceRecordSets", "NoSuchHostedZone", http.StatusNotFound, 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.code, func(t *testing.T) {
@@ -130,8 +132,8 @@ func TestVanishedResourceIsNotRetried(t *testing.T) {
 			if awsapi.ErrorCode(err) != tc.code || backoff.Transient(err) {
 				t.Errorf("err = %v: want %s underneath, not transient", err, tc.code)
 			}
-			if n := l.count(tc.op, "*"); n != 1 {
-				t.Errorf("%d %s calls, want 1 (no retry)", n, tc.op)
+			if n := l.count(tc.op, "*"); n != tc.calls {
+				t.Errorf("%d %s calls, want %d (no retry)", n, tc.op, tc.calls)
 			}
 			if !slices.Equal(res.Failed(), []string{tc.target}) {
 				t.Errorf("outcomes %+v", res.Outcomes)
@@ -147,6 +149,9 @@ func TestVanishedResourceIsNotRetried(t *testing.T) {
 			}
 			if got := l.r53.Resolve("pg.db.switchyard.internal", "A"); !slices.Equal(got, []string{wantIP}) {
 				t.Errorf("pg.db.switchyard.internal = %v, want %s", got, wantIP)
+			}
+			if got := l.r53.Resolve("pg.switchyard.example.com", "A"); !slices.Equal(got, []string{localNode2.PrivateIP}) {
+				t.Errorf("pg.switchyard.example.com (the other zone) = %v, want %s", got, localNode2.PrivateIP)
 			}
 			l.wantRoutes(t, localENI2)
 		})

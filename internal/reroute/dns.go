@@ -70,12 +70,17 @@ func DNS(ctx context.Context, r53 awsall.Route53API, recs []cluster.DNSRecord, t
 		}
 		b.indexes = append(b.indexes, i)
 	}
+	// A zone that fails does not hold back the others: each is changed,
+	// waited for and verified on its own, and every failure is reported.
 	type pending struct{ zone, id string }
 	var changes []pending
+	var errs []error
+	failed := map[string]bool{}
 	for _, b := range batches {
 		id, err := upsertZone(ctx, r53, b, res.Records, o)
 		if err != nil {
-			return done(err)
+			errs, failed[b.zone] = append(errs, err), true
+			continue
 		}
 		if id != "" {
 			changes = append(changes, pending{b.zone, id})
@@ -83,10 +88,19 @@ func DNS(ctx context.Context, r53 awsall.Route53API, recs []cluster.DNSRecord, t
 	}
 	for _, c := range changes {
 		if err := waitInSync(ctx, r53, c.zone, c.id, o); err != nil {
-			return done(err)
+			errs, failed[c.zone] = append(errs, err), true
 		}
 	}
-	return done(verifyRecords(ctx, r53, res.Records, o))
+	var verify []DNSRecordResult
+	for _, r := range res.Records {
+		if !failed[r.HostedZoneID] {
+			verify = append(verify, r)
+		}
+	}
+	if len(verify) > 0 {
+		errs = append(errs, verifyRecords(ctx, r53, verify, o))
+	}
+	return done(errors.Join(errs...))
 }
 
 // upsertZone reads the zone's records, UPSERTs those that differ and

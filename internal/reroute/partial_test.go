@@ -46,8 +46,8 @@ func TestAllPartialFailureConvergesOnRerun(t *testing.T) {
 	}{
 		{reroute.TargetOverlayIP, "ec2", "ReplaceRoute", throttle, 3 * 4, 4},
 		{reroute.TargetElasticIP, "ec2", "AssociateAddress", throttle, 3, 1},
-		// Zones are changed one after the other: the first one's failure ends DNS.
-		{reroute.TargetDNS, "route53", "ChangeResourceRecordSets", r53Throttle, 3, 2},
+		// Each of the two zones is tried on its own: 3 calls each.
+		{reroute.TargetDNS, "route53", "ChangeResourceRecordSets", r53Throttle, 3 * 2, 2},
 	}
 	mutating := map[string]string{reroute.TargetOverlayIP: "ReplaceRoute", reroute.TargetElasticIP: "AssociateAddress",
 		reroute.TargetDNS: "ChangeResourceRecordSets"}
