@@ -54,39 +54,6 @@ func scenarios(s string) ([]string, error) {
 	return nil, fmt.Errorf("scenario %q: want %v or %q", s, localstack.Scenarios, ScenarioAll)
 }
 
-// routeOnly leaves out of the cluster's routing configuration every
-// target but those of names, and makes the first one's address the client
-// endpoint Verify writes through. It runs before any failover: the
-// functions read the configuration when they run.
-func routeOnly(stack *localstack.Stack, names []string) error {
-	r := &stack.Config.Routing
-	configured := map[string]bool{localstack.ScenarioRouteTable: r.OverlayIP != nil,
-		localstack.ScenarioEIP: r.ElasticIP != nil, localstack.ScenarioRoute53: len(r.DNS) > 0}
-	for _, n := range names {
-		if !configured[n] {
-			return fmt.Errorf("routing only %v: the local cluster has no %s target", names, n)
-		}
-	}
-	if !slices.Contains(names, localstack.ScenarioRouteTable) {
-		r.OverlayIP = nil
-	}
-	if !slices.Contains(names, localstack.ScenarioEIP) {
-		r.ElasticIP = nil
-	}
-	if !slices.Contains(names, localstack.ScenarioRoute53) {
-		r.DNS = nil
-	}
-	path, err := stack.ClientPath(names[0])
-	if err != nil {
-		return err
-	}
-	r.ClientEndpoint = path.Forwarder.Addr()
-	if err := stack.Config.Validate(); err != nil {
-		return fmt.Errorf("routing only %v: %w", names, err)
-	}
-	return nil
-}
-
 // startClients starts one writer per scenario.
 func startClients(stack *localstack.Stack, names []string, interval time.Duration) ([]*client, error) {
 	var cs []*client

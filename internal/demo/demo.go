@@ -164,16 +164,16 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 	}
 	p := printer{out: opts.Out}
 	p.line("starting the local stack: AWS emulator, PostgreSQL pair (synchronous replication), node agents and probes, alarm, rules and state machine from template.yaml; instances take %s to stop, as on AWS", opts.Stack.StopDelay)
+	names, _ := scenarios(opts.Scenario)
+	if opts.ScenarioOnly {
+		opts.Stack.Routes = names
+	}
 	stack, err := localstack.Start(ctx, opts.Stack)
 	if err != nil {
 		return res, err
 	}
 	defer stack.Close()
-	names, _ := scenarios(opts.Scenario)
 	if opts.ScenarioOnly {
-		if err := routeOnly(stack, names); err != nil {
-			return res, err
-		}
 		p.line("the cluster routes the %v address only; Verify writes through %s", names, stack.Config.Routing.ClientEndpoint)
 	}
 	if err := stack.PrepareWriterTable(ctx); err != nil {

@@ -3,6 +3,7 @@ package localstack
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/switchyard/switchyard/internal/cluster"
 )
@@ -35,6 +36,9 @@ func (s *Stack) clusterConfig() (*cluster.Config, error) {
 				cfg.Routing.DNS = append(cfg.Routing.DNS, cluster.DNSRecord{HostedZoneID: z.ID, Name: DNSName, TTL: cluster.DefaultDNSTTL})
 			}
 		}
+	}
+	if err := s.routeOnly(&cfg.Routing); err != nil {
+		return nil, err
 	}
 	for _, name := range []string{s.Pair.Primary.Name, s.Pair.Standby.Name} {
 		n := s.Nodes[name]
@@ -73,3 +77,33 @@ func trimDot(s string) string {
 }
 
 func marshalConfig(c *cluster.Config) ([]byte, error) { return json.Marshal(c) }
+
+// routeOnly keeps the targets of Options.Routes alone (all when empty) and
+// points the client endpoint at the first one's address.
+func (s *Stack) routeOnly(r *cluster.Routing) error {
+	routes := s.Options.Routes
+	if len(routes) == 0 {
+		return nil
+	}
+	configured := map[string]bool{ScenarioRouteTable: r.OverlayIP != nil, ScenarioEIP: r.ElasticIP != nil, ScenarioRoute53: len(r.DNS) > 0}
+	for _, n := range routes {
+		if !configured[n] {
+			return fmt.Errorf("local cluster config: routes %v: the topology has no %s target (want some of %v)", routes, n, Scenarios)
+		}
+	}
+	if !slices.Contains(routes, ScenarioRouteTable) {
+		r.OverlayIP = nil
+	}
+	if !slices.Contains(routes, ScenarioEIP) {
+		r.ElasticIP = nil
+	}
+	if !slices.Contains(routes, ScenarioRoute53) {
+		r.DNS = nil
+	}
+	path, err := s.ClientPath(routes[0])
+	if err != nil {
+		return err
+	}
+	r.ClientEndpoint = path.Forwarder.Addr()
+	return nil
+}

@@ -35,8 +35,6 @@ func (s *Stack) TemplateParams() map[string]string {
 		"Node2AvailabilityZone": s.Config.Nodes[1].AvailabilityZone,
 		"DatabaseName":          DatabaseName,
 		"DatabaseSecretArn":     SecretName,
-		"OverlayCidr":           OverlayCIDR,
-		"OverlayVpcIds":         strings.Join(s.Config.Routing.OverlayIP.VPCIDs, ","),
 		"ClientEndpoint":        s.Config.Routing.ClientEndpoint,
 		"LambdaSubnetIds":       s.Topology.Subnets[0].ID,
 		"LambdaSecurityGroupIds": func() string {
@@ -50,6 +48,9 @@ func (s *Stack) TemplateParams() map[string]string {
 	// IP and hosted zone of the local topology.
 	if arn, ok := s.Secrets.ARN(SecretName); ok {
 		p["DatabaseSecretArn"] = arn
+	}
+	if o := s.Config.Routing.OverlayIP; o != nil {
+		p["OverlayCidr"], p["OverlayVpcIds"] = o.CIDR, strings.Join(o.VPCIDs, ",")
 	}
 	if eip := s.Config.Routing.ElasticIP; eip != nil {
 		p["ElasticIpAllocationId"] = eip.AllocationID

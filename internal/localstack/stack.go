@@ -66,6 +66,12 @@ type Options struct {
 	// stack evaluates alarms every second instead of every period
 	// (default 200 ms).
 	StreamBatchingWindow time.Duration
+	// Routes are the client-routing scenarios the cluster configures
+	// (ScenarioRouteTable, ScenarioEIP, ScenarioRoute53), as a deployment
+	// using only those addresses would; Verify writes through the first
+	// one's address. Empty: every target the topology has, Verify through
+	// the overlay IP.
+	Routes []string
 	// ProbeInterval is the node probes' check interval (default 1 s).
 	ProbeInterval time.Duration
 	// StateMachineSleep replaces real time in the state machine's Wait
