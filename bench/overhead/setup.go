@@ -307,6 +307,13 @@ func (b *bench) startAgent(bin string, n nodeSpec, pg localPG) (*agentProc, erro
 		"AWS_ACCESS_KEY_ID=" + p.Caller,
 		"AWS_SECRET_ACCESS_KEY=local-secret",
 	}
+	// The Go runtime's settings pass through, to measure the agent under
+	// them (docs/benchmarks.md).
+	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS"} {
+		if v, ok := os.LookupEnv(k); ok {
+			p.cmd.Env = append(p.cmd.Env, k+"="+v)
+		}
+	}
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	// Its own process group (a Ctrl-C reaches the benchmark, which stops
 	// it), and killed with the benchmark.
