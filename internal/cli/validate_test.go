@@ -3,7 +3,6 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,13 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/localaws"
-	"github.com/switchyard/switchyard/internal/localaws/ec2sim"
-	"github.com/switchyard/switchyard/internal/localaws/route53sim"
+	"github.com/switchyard/switchyard/internal/localaws/refaccount"
 	"github.com/switchyard/switchyard/internal/localaws/smsim"
 	"github.com/switchyard/switchyard/internal/pgharness"
 )
@@ -47,32 +44,8 @@ func referenceAccount(t *testing.T) (url string, clients *awsall.Clients) {
 // edit first; it also returns the emulated Secrets Manager.
 func referenceAccountWith(t *testing.T, edit func(*localaws.Topology)) (string, *awsall.Clients, *smsim.Service) {
 	t.Helper()
-	topo, err := localaws.LoadTopology(filepath.Join("..", "..", "testdata", "topology", "reference.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if edit != nil {
-		edit(topo)
-	}
-	srv := localaws.NewServer()
-	srv.Register(ec2sim.New(topo))
-	r53, err := route53sim.New(topo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Register(r53)
-	sm, err := smsim.New(topo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Register(sm)
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	c, err := awsall.NewClients(context.Background(), awsapi.LocalConfig(hs.URL, testRegion, "AKIDSEED")...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hs.URL, c, sm
+	a := refaccount.Serve(t, filepath.Join("..", ".."), "AKIDSEED", edit)
+	return a.URL, a.Clients, a.Secrets
 }
 
 // sampleConfigWith writes the sample configuration, changed by edit, to a

@@ -2,18 +2,16 @@ package discover_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
-	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/discover"
 	"github.com/switchyard/switchyard/internal/localaws"
-	"github.com/switchyard/switchyard/internal/localaws/ec2sim"
+	"github.com/switchyard/switchyard/internal/localaws/refaccount"
 	"github.com/switchyard/switchyard/internal/reroute"
 )
 
@@ -25,28 +23,18 @@ const repo = "../.."
 // describes that account by id.
 func account(t *testing.T, edit func(*localaws.Topology)) (awsapi.EC2Reader, *cluster.Config) {
 	t.Helper()
-	topo, err := localaws.LoadTopology(filepath.Join(repo, "testdata", "topology", "reference.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range topo.Instances {
-		in := &topo.Instances[i]
-		if in.Tags == nil {
-			in.Tags = map[string]string{}
+	c := refaccount.Serve(t, repo, "discover-test", func(topo *localaws.Topology) {
+		for i := range topo.Instances {
+			in := &topo.Instances[i]
+			if in.Tags == nil {
+				in.Tags = map[string]string{}
+			}
+			in.Tags[discover.DefaultNodeTagKey] = in.Name
 		}
-		in.Tags[discover.DefaultNodeTagKey] = in.Name
-	}
-	if edit != nil {
-		edit(topo)
-	}
-	srv := localaws.NewServer()
-	srv.Register(ec2sim.New(topo))
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	c, err := awsall.NewClients(context.Background(), awsapi.LocalConfig(hs.URL, topo.Region, "discover-test")...)
-	if err != nil {
-		t.Fatal(err)
-	}
+		if edit != nil {
+			edit(topo)
+		}
+	}).Clients
 	cfg, err := cluster.Load(filepath.Join(repo, "events", "cluster-config.json"))
 	if err != nil {
 		t.Fatal(err)

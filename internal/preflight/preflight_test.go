@@ -2,7 +2,6 @@ package preflight_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,13 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/localaws"
-	"github.com/switchyard/switchyard/internal/localaws/ec2sim"
-	"github.com/switchyard/switchyard/internal/localaws/route53sim"
-	"github.com/switchyard/switchyard/internal/localaws/smsim"
+	"github.com/switchyard/switchyard/internal/localaws/refaccount"
 	"github.com/switchyard/switchyard/internal/preflight"
 )
 
@@ -29,31 +25,7 @@ const repo = "../.."
 // account.
 func account(t *testing.T, edit func(*localaws.Topology)) (*awsall.Clients, *cluster.Config) {
 	t.Helper()
-	topo, err := localaws.LoadTopology(filepath.Join(repo, "testdata", "topology", "reference.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if edit != nil {
-		edit(topo)
-	}
-	srv := localaws.NewServer()
-	srv.Register(ec2sim.New(topo))
-	r53, err := route53sim.New(topo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Register(r53)
-	sm, err := smsim.New(topo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Register(sm)
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	c, err := awsall.NewClients(context.Background(), awsapi.LocalConfig(hs.URL, topo.Region, "preflight-test")...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := refaccount.Serve(t, repo, "preflight-test", edit).Clients
 	cfg, err := cluster.Load(filepath.Join(repo, "events", "cluster-config.json"))
 	if err != nil {
 		t.Fatal(err)
