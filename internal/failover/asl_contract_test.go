@@ -22,12 +22,13 @@ type aslDefinition struct {
 }
 
 type aslState struct {
-	Type       string  `json:"Type"`
-	Resource   string  `json:"Resource"`
-	Next       string  `json:"Next"`
-	Default    string  `json:"Default"`
-	ResultPath *string `json:"ResultPath"`
-	Choices    []struct {
+	Type           string  `json:"Type"`
+	TimeoutSeconds int     `json:"TimeoutSeconds"`
+	Resource       string  `json:"Resource"`
+	Next           string  `json:"Next"`
+	Default        string  `json:"Default"`
+	ResultPath     *string `json:"ResultPath"`
+	Choices        []struct {
 		Variable      string  `json:"Variable"`
 		StringEquals  *string `json:"StringEquals"`
 		BooleanEquals *bool   `json:"BooleanEquals"`

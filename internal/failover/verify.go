@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/switchyard/switchyard/internal/cluster"
 )
 
 // VerifyTable is the table Verify writes to, in the configured database.
@@ -18,7 +22,8 @@ const VerifyTable = "switchyard_verify"
 type VerifyStep struct {
 	*Deps
 	// Attempts and Backoff bound the wait for routing to take effect
-	// (0: 10 attempts, 500 ms apart).
+	// (0: attemptsFor: 10 attempts 500 ms apart, or enough to outlast a
+	// client-facing DNS record's TTL).
 	Attempts int
 	Backoff  time.Duration
 }
@@ -35,11 +40,11 @@ func (h *VerifyStep) Handle(ctx context.Context, s State) (*StepResult, error) {
 		return nil, &StepFailed{Step: "verify", Err: fmt.Errorf("node %q is not in the cluster config", s.Assessment.NewPrimary)}
 	}
 	attempts, backoff := h.Attempts, h.Backoff
-	if attempts <= 0 {
-		attempts = 10
-	}
 	if backoff <= 0 {
 		backoff = 500 * time.Millisecond
+	}
+	if attempts <= 0 {
+		attempts = attemptsFor(h.Config, backoff)
 	}
 	epoch := int64(0)
 	if s.Lease != nil {
@@ -116,4 +121,31 @@ func (h *VerifyStep) readOnNode(ctx context.Context, addr, execution string) err
 		return fmt.Errorf("the row written through the client endpoint is not on %s: the endpoint reaches another server", addr)
 	}
 	return nil
+}
+
+// verifyMaxWait caps Verify's wait for routing, well inside its Task's
+// TimeoutSeconds (40) in the state machine.
+const verifyMaxWait = 30 * time.Second
+
+// attemptsFor is how many writes Verify tries, backoff apart: 10, or when
+// the client endpoint is reached through a configured DNS record (it is
+// the record's name, or DNS records are the only targets), enough to span
+// the record's TTL plus 5 s (at most verifyMaxWait). A resolver may keep
+// answering with the old primary's address for the whole TTL after
+// Reroute changed the record, so a shorter wait would report a good
+// failover as failed.
+func attemptsFor(cfg *cluster.Config, backoff time.Duration) int {
+	host, _, err := net.SplitHostPort(cfg.Routing.ClientEndpoint)
+	if err != nil {
+		host = cfg.Routing.ClientEndpoint
+	}
+	dnsOnly := cfg.Routing.OverlayIP == nil && cfg.Routing.ElasticIP == nil
+	wait := time.Duration(0)
+	for _, d := range cfg.Routing.DNS {
+		if dnsOnly || strings.EqualFold(strings.TrimSuffix(d.Name, "."), strings.TrimSuffix(host, ".")) {
+			wait = max(wait, time.Duration(d.TTL)*time.Second+5*time.Second)
+		}
+	}
+	wait = min(wait, verifyMaxWait)
+	return max(10, int(wait/backoff)+1)
 }
