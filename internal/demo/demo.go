@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/localaws/cwsim"
 	"github.com/switchyard/switchyard/internal/localaws/sfnsim"
 	"github.com/switchyard/switchyard/internal/localstack"
@@ -295,6 +296,22 @@ func (r Result) check(stack *localstack.Stack, sync bool) error {
 func follow(ctx context.Context, stack *localstack.Stack, clients []*client, res *Result, p *printer) error {
 	seen := map[int64]bool{}
 	var execARN string
+	// One client for the whole run. A read of the history that fails in
+	// transport is tried again at the next tick, for up to a second: it
+	// once failed three SDK attempts in a row ("use of closed network
+	// connection", not root-caused) and ended a test run.
+	api := stack.Client("demo").SFN
+	var failedReads int
+	readHistory := func() (retry bool, err error) {
+		if err := history(ctx, api, execARN, seen, res, p); err != nil {
+			if failedReads++; failedReads < 20 && ctx.Err() == nil {
+				return true, nil
+			}
+			return false, err
+		}
+		failedReads = 0
+		return false, nil
+	}
 	beat := cwsim.Metric{Namespace: stack.Config.Detection.Namespace, Name: "Heartbeat",
 		Dimensions: []cwsim.Dimension{{Name: "Cluster", Value: stack.Config.Name}, {Name: "Role", Value: "primary"}}}
 	for {
@@ -330,22 +347,27 @@ func follow(ctx context.Context, stack *localstack.Stack, clients []*client, res
 			p.eventAt(execs[0].StartDate, "execution %s started", execs[0].Name)
 		}
 		if execARN != "" {
-			if err := history(ctx, stack, execARN, seen, res, p); err != nil {
+			if _, err := readHistory(); err != nil {
 				return err
 			}
 		}
 		allWrote := observe(clients, res, p)
 		if info, ok := stack.SFN.Execution(execARN); ok && info.Status != "RUNNING" {
-			if err := history(ctx, stack, execARN, seen, res, p); err != nil {
+			// The execution ended: read its history whole (a failed read
+			// is tried at the next tick), then conclude.
+			retry, err := readHistory()
+			if err != nil {
 				return err
 			}
-			res.Status, res.ExecutionEnd = info.Status, info.StopDate
-			if info.Status != "SUCCEEDED" {
-				return fmt.Errorf("execution %s: %s: %s", info.Status, info.Error, info.Cause)
-			}
-			if allWrote {
-				p.eventAt(info.StopDate, "execution %s", info.Status)
-				return nil
+			if !retry {
+				res.Status, res.ExecutionEnd = info.Status, info.StopDate
+				if info.Status != "SUCCEEDED" {
+					return fmt.Errorf("execution %s: %s: %s", info.Status, info.Error, info.Cause)
+				}
+				if allWrote {
+					p.eventAt(info.StopDate, "execution %s", info.Status)
+					return nil
+				}
 			}
 		}
 		select {
@@ -357,8 +379,8 @@ func follow(ctx context.Context, stack *localstack.Stack, clients []*client, res
 }
 
 // history prints the state transitions not printed yet.
-func history(ctx context.Context, stack *localstack.Stack, arn string, seen map[int64]bool, res *Result, p *printer) error {
-	out, err := stack.Client("demo").SFN.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 1000})
+func history(ctx context.Context, api awsapi.SFNAPI, arn string, seen map[int64]bool, res *Result, p *printer) error {
+	out, err := api.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 1000})
 	if err != nil {
 		return fmt.Errorf("reading the execution history: %w", err)
 	}
