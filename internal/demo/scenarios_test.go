@@ -23,11 +23,11 @@ func TestEveryScenarioAtOnce(t *testing.T) {
 // were.
 func TestEachScenarioAlone(t *testing.T) {
 	t.Parallel()
+	// One stack at a time: the localstack package's tests start stacks
+	// beside this package in make test, and every stack started at once
+	// slows the start-up of all of them.
 	for _, sc := range localstack.Scenarios {
-		t.Run(sc, func(t *testing.T) {
-			t.Parallel()
-			failOverThrough(t, sc)
-		})
+		t.Run(sc, func(t *testing.T) { failOverThrough(t, sc) })
 	}
 }
 

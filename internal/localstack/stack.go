@@ -178,7 +178,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err = s.startProbes(); err != nil {
 		return nil, fmt.Errorf("starting node probes: %w", err)
 	}
-	if err = s.waitFirstHeartbeat(ctx, 30*time.Second); err != nil {
+	// 60 s: on CI's two cores, with many stacks starting at once, the
+	// first heartbeat under Role=primary (published once the agent holds
+	// the lease) once took longer than 30 s.
+	if err = s.waitFirstHeartbeat(ctx, 60*time.Second); err != nil {
 		return nil, err
 	}
 	if err = s.deployTemplate(ctx); err != nil {
