@@ -4,9 +4,12 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"syscall"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -38,9 +41,37 @@ func IsThrottle(err error) bool {
 	return false
 }
 
-// IsConditionalCheckFailed reports whether a DynamoDB conditional write was refused.
+// IsConditionalCheckFailed reports whether a DynamoDB conditional write was
+// refused: a ConditionalCheckFailedException, or a cancelled transaction
+// (TransactionCanceledException) one of whose items failed its condition.
 func IsConditionalCheckFailed(err error) bool {
-	return ErrorCode(err) == "ConditionalCheckFailedException"
+	if ErrorCode(err) == "ConditionalCheckFailedException" {
+		return true
+	}
+	return slices.Contains(CancellationReasons(err), "ConditionalCheckFailed")
+}
+
+// IsTransactionConflict reports whether a DynamoDB transaction was
+// cancelled only because another transaction or write was in progress on
+// one of its items (reason TransactionConflict), which retrying resolves.
+func IsTransactionConflict(err error) bool {
+	reasons := CancellationReasons(err)
+	return slices.Contains(reasons, "TransactionConflict") && !slices.Contains(reasons, "ConditionalCheckFailed")
+}
+
+// CancellationReasons returns the codes of a cancelled DynamoDB
+// transaction's items, in item order ("None" for an item that was not the
+// cause), or nil when err is no TransactionCanceledException.
+func CancellationReasons(err error) []string {
+	var tc *dbtypes.TransactionCanceledException
+	if !errors.As(err, &tc) {
+		return nil
+	}
+	out := make([]string, len(tc.CancellationReasons))
+	for i, r := range tc.CancellationReasons {
+		out[i] = aws.ToString(r.Code)
+	}
+	return out
 }
 
 // IsAlreadyExists reports whether err says the thing to create exists already.

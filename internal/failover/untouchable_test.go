@@ -217,3 +217,7 @@ func (f untouchableDynamoDB) DeleteItem(context.Context, *dynamodb.DeleteItemInp
 func (f untouchableDynamoDB) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	return nil, f.w.hit("DynamoDB", "Query")
 }
+
+func (f untouchableDynamoDB) TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	return nil, f.w.hit("DynamoDB", "TransactWriteItems")
+}

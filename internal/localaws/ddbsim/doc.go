@@ -4,9 +4,16 @@
 // client works against it through an endpoint override.
 //
 // Supported operations: CreateTable, DescribeTable, DeleteTable, ListTables,
-// GetItem, PutItem, UpdateItem, DeleteItem and Query. Tables have a hash key
-// and an optional range key; secondary indexes, streams, TTL and
-// transactions are not emulated.
+// GetItem, PutItem, UpdateItem, DeleteItem, Query and TransactWriteItems.
+// Tables have a hash key and an optional range key; secondary indexes, TTL
+// and TransactGetItems are not emulated.
+//
+// TransactWriteItems (Put, Update, Delete and ConditionCheck, up to 100)
+// evaluates every condition before it writes anything and writes all or
+// nothing; a failed condition is a TransactionCanceledException with one
+// CancellationReasons entry per action (ConditionalCheckFailed or None),
+// two actions on one item a ValidationException. Each item it writes is
+// its own stream record. ClientRequestToken idempotency is not emulated.
 //
 // Expressions follow DynamoDB's grammar: ConditionExpression (comparisons,
 // BETWEEN, IN, AND/OR/NOT, parentheses, attribute_exists,

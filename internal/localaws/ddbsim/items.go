@@ -36,21 +36,32 @@ func readItemInput(call *localaws.Call) (*itemInput, *exprEnv, error) {
 		return nil, nil, err
 	}
 	call.AddResource(in.TableName)
+	env, err := in.validate()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &in, env, nil
+}
+
+// validate checks what all item requests share (no legacy parameters,
+// well-formed placeholders, ReturnValuesOnConditionCheckFailure) and
+// returns the expressions' environment.
+func (in *itemInput) validate() (*exprEnv, error) {
 	for name, raw := range map[string]json.RawMessage{"Expected": in.Expected, "AttributeUpdates": in.AttributeUpdates, "AttributesToGet": in.AttributesToGet} {
 		if len(raw) > 0 && string(raw) != "null" {
-			return nil, nil, validation("The local stack emulates expressions only; the legacy parameter %s is not supported", name)
+			return nil, validation("The local stack emulates expressions only; the legacy parameter %s is not supported", name)
 		}
 	}
 	env, err := checkPlaceholders(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	switch in.ReturnValuesOnConditionCheckFailure {
 	case "", "NONE", "ALL_OLD":
 	default:
-		return nil, nil, validation("1 validation error detected: Value '%s' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]", in.ReturnValuesOnConditionCheckFailure)
+		return nil, validation("1 validation error detected: Value '%s' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]", in.ReturnValuesOnConditionCheckFailure)
 	}
-	return &in, env, nil
+	return env, nil
 }
 
 // checkPlaceholders validates the placeholder maps and returns their env.

@@ -88,6 +88,9 @@ func init() {
 		"UpdateItem":    (*Service).updateItem,
 		"DeleteItem":    (*Service).deleteItem,
 		"Query":         (*Service).query,
+		// TransactWriteItems goes through the server's fault and
+		// throttling hooks like every other operation.
+		"TransactWriteItems": (*Service).transactWriteItems,
 	}
 }
 
@@ -101,6 +104,12 @@ func (s *Service) Serve(w http.ResponseWriter, call *localaws.Call) {
 			extra = map[string]any{"Item": cf.old}
 		}
 		protocol.WriteErrorWith(w, call, localaws.BadRequest("ConditionalCheckFailedException", "The conditional request failed"), extra)
+		return
+	}
+	var tc *transactionCanceled
+	if errors.As(err, &tc) {
+		protocol.WriteErrorWith(w, call, localaws.BadRequest("TransactionCanceledException", "%s", tc.Error()),
+			map[string]any{"CancellationReasons": tc.reasons})
 		return
 	}
 	protocol.Respond(w, call, out, err)
