@@ -24,8 +24,8 @@ func newAgent(s probe.Settings, cfg probe.Config, awsCfg aws.Config, p *probe.Pr
 		log.Warn("monitor-only: this node's PostgreSQL is not owned by Switchyard; a former primary can come back writable")
 		return nil, nil
 	}
-	if s.PGData == "" || s.ClusterConfig == "" {
-		return nil, errors.New("the node agent owns PostgreSQL: give --pgdata and --cluster-config (or --monitor-only to only publish heartbeats)")
+	if err := checkAgentSettings(s); err != nil {
+		return nil, err
 	}
 	cc, err := cluster.Load(s.ClusterConfig)
 	if err != nil {
@@ -55,6 +55,15 @@ func newAgent(s probe.Settings, cfg probe.Config, awsCfg aws.Config, p *probe.Pr
 		log.Warn("no --state-machine-arn: the fast path is off; a primary loss is detected by the alarms only")
 	}
 	return agent.New(agent.Config{Cluster: cc, Node: cfg.Node, AdminDSN: admin, Interval: cfg.Interval, CheckTimeout: cfg.CheckTimeout}, deps)
+}
+
+// checkAgentSettings checks what owning PostgreSQL needs, before anything
+// is read from AWS or instance metadata.
+func checkAgentSettings(s probe.Settings) error {
+	if !s.MonitorOnly && (s.PGData == "" || s.ClusterConfig == "") {
+		return errors.New("the node agent owns PostgreSQL: give --pgdata and --cluster-config (or --monitor-only to only publish heartbeats)")
+	}
+	return nil
 }
 
 // runBoth runs the probe and, when there is one, the agent, until ctx ends.

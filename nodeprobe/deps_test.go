@@ -2,6 +2,8 @@ package main
 
 import (
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -12,19 +14,7 @@ import (
 // Manager and SNS belong to the Lambdas and the CLI (package awsall), the
 // emulator to the tests.
 func TestAgentLinksOnlyTheServicesItCalls(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command: %v", err)
-	}
-	out, err := exec.Command(goTool, "list", "-deps", ".").Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
-	}
-	deps := strings.Fields(string(out))
-	if len(deps) < 50 {
-		t.Fatalf("go list -deps gave %d packages: %q", len(deps), out)
-	}
-	for _, p := range deps {
+	for _, p := range goList(t, "{{.ImportPath}}") {
 		for _, banned := range []string{"/service/route53", "/service/secretsmanager", "/service/sns",
 			"/internal/awsapi/awsall", "/internal/localaws", "/internal/localstack"} {
 			if strings.HasSuffix(p, banned) || strings.Contains(p, banned+"/") {
@@ -32,4 +22,76 @@ func TestAgentLinksOnlyTheServicesItCalls(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The agent builds its AWS configuration itself (awsconfig.go): the SDK's
+// config package would link the STS, SSO, SSO-OIDC and Sign-In clients and
+// the shared config parser for credential sources it does not use.
+//
+// Only internal/awsapi still imports the config package, for LocalConfig
+// (the tests' and the local stack's options); so the packages of those
+// clients are still imported and their initialisers (their endpoint and
+// schema tables) linked, but none of their code runs or is linked.
+// Moving LocalConfig out of internal/awsapi removes the rest; then this
+// test can ban the packages outright.
+func TestAgentDoesNotLinkTheSDKCredentialChain(t *testing.T) {
+	const config = "github.com/aws/aws-sdk-go-v2/config"
+	allowed := map[string]bool{"github.com/switchyard/switchyard/internal/awsapi": true}
+	for _, line := range goList(t, `{{.ImportPath}}:{{join .Imports ","}}`) {
+		pkg, imports, _ := strings.Cut(line, ":")
+		for _, imp := range strings.Split(imports, ",") {
+			if imp == config && !allowed[pkg] {
+				t.Errorf("%s imports %s: the agent would link the SDK's whole credential chain", pkg, config)
+			}
+		}
+	}
+	if testing.Short() {
+		t.Skip("building the agent to read its symbols")
+	}
+	goTool := goCommand(t)
+	bin := filepath.Join(t.TempDir(), "nodeprobe")
+	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(goTool, "tool", "nm", bin).Output()
+	if err != nil {
+		t.Fatalf("go tool nm: %v", err)
+	}
+	// The clients' operations and the providers that call them.
+	banned := regexp.MustCompile(`aws-sdk-go-v2/service/(sts|sso|ssooidc|signin)\.\(\*Client\)\.|` +
+		`aws-sdk-go-v2/credentials/(stscreds|ssocreds|processcreds|endpointcreds|logincreds)\.\(\*\w+\)\.Retrieve|` +
+		`aws-sdk-go-v2/config\.(LoadDefaultConfig|LoadSharedConfigProfile|\(\*SharedConfig\))`)
+	seen := map[string]bool{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if m := banned.FindString(line); m != "" && !seen[m] {
+			seen[m] = true
+			t.Errorf("nodeprobe links %s...", m)
+		}
+	}
+	if !strings.Contains(string(out), "aws-sdk-go-v2/credentials/ec2rolecreds.(*Provider).Retrieve") {
+		t.Error("nodeprobe does not link the instance role provider (ec2rolecreds); is the symbol check reading the right binary?")
+	}
+}
+
+func goCommand(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command: %v", err)
+	}
+	return goTool
+}
+
+// goList is `go list -deps -f format .`, one line per package.
+func goList(t *testing.T, format string) []string {
+	t.Helper()
+	out, err := exec.Command(goCommand(t), "list", "-deps", "-f", format, ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 50 {
+		t.Fatalf("go list -deps gave %d packages: %q", len(deps), out)
+	}
+	return deps
 }

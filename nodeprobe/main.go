@@ -15,7 +15,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/spf13/cobra"
@@ -44,9 +43,17 @@ to CloudWatch: Heartbeat (1 healthy, 0 unhealthy) under {Cluster, Node} and
 
 Every setting is a flag, an environment variable (shown in brackets) and a key
 of the JSON --config-file (the flag name in camelCase). Flags win over the
-environment, which wins over the file. AWS credentials, region and endpoint
-come from the usual AWS SDK chain (AWS_REGION, AWS_ENDPOINT_URL, the instance
-role); on EC2 the region is read from instance metadata when not set.`,
+environment, which wins over the file.
+
+AWS credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with
+AWS_SESSION_TOKEN) when set, otherwise from the EC2 instance role (the instance
+profile) through instance metadata, IMDSv2 at --imds-endpoint. Nothing else is
+read: no AWS_PROFILE or ~/.aws files, no web identity or container credentials;
+the agent does not start when none of its sources gives credentials. The region
+is AWS_REGION, else AWS_DEFAULT_REGION, else instance metadata (unless
+--imds=false). AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> override the
+endpoints; AWS_RETRY_MODE and AWS_MAX_ATTEMPTS the retries (default: standard,
+3 attempts).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -100,16 +107,21 @@ func run(parent context.Context, cmd *cobra.Command) error {
 	if idErr != nil {
 		log.Warn("instance identity incomplete; continuing", "error", idErr)
 	}
-	var loadOpts []func(*config.LoadOptions) error
-	if mdClient != nil && os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
-		loadOpts = append(loadOpts, config.WithEC2IMDSRegion(func(o *config.UseEC2IMDSRegion) {
-			o.Client = mdClient
-		}))
+	if err := checkAgentSettings(s); err != nil {
+		return err
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	// The instance role is read through instance metadata even with
+	// --imds=false, which only keeps the identity and region from it.
+	roleMD := mdClient
+	if roleMD == nil {
+		roleMD = probe.NewMetadataClient(s.IMDSEndpoint)
+	}
+	awsCfg, credSource, err := loadAWSConfig(ctx, awsSources{Getenv: os.Getenv, Metadata: roleMD,
+		RegionFromMetadata: mdClient != nil, Timeout: s.IMDSTimeout})
 	if err != nil {
-		return fmt.Errorf("loading AWS configuration: %w", err)
+		return err
 	}
+	log.Info("AWS configuration", "region", awsCfg.Region, "credentials", credSource)
 	var ag *agent.Agent
 	p, err := probe.New(cfg, probe.Deps{CloudWatch: cloudwatch.NewFromConfig(awsCfg), Logger: log,
 		RoleFilter: func(r pgnode.Role) pgnode.Role {

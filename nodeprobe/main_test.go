@@ -57,6 +57,13 @@ func TestHelpListsEverySetting(t *testing.T) {
 			t.Errorf("--help does not explain --%s / $%s", flag, probe.EnvName(flag))
 		}
 	}
+	// The AWS credential sources the agent reads (awsconfig.go), and those
+	// it does not.
+	for _, s := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "EC2 instance role", "AWS_REGION", "AWS_ENDPOINT_URL", "no AWS_PROFILE"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("--help does not say %q about AWS credentials, region and endpoints", s)
+		}
+	}
 }
 
 // TestRunPublishesToEmulator runs the whole command against the local AWS
