@@ -35,12 +35,15 @@ func num(n int64) types.AttributeValue {
 
 func timeAttr(t time.Time) types.AttributeValue { return str(t.UTC().Format(time.RFC3339Nano)) }
 
-// key is the primary key of a cluster's item.
-func key(cluster string) item { return item{attrCluster: str(cluster)} }
+// key is the primary key of an item: a cluster's record item (the cluster
+// name) or its history item (HistoryKey).
+func key(k string) item { return item{attrCluster: str(k)} }
 
-// marshal turns a record into its item. Empty strings and zero times are
-// left out rather than stored empty.
-func marshal(r Record) item {
+// marshalRecord turns a record into its record item, without r.History
+// (the history item holds it, see marshalHistory) but with inline, the
+// history an earlier version kept inside the record item, when there is
+// any. Empty strings and zero times are left out rather than stored empty.
+func marshalRecord(r Record, inline []HistoryEntry) item {
 	it := item{
 		attrCluster:   str(r.Cluster),
 		attrEpoch:     num(r.Epoch),
@@ -112,12 +115,18 @@ func marshal(r Record) item {
 	if q := r.RejoinRequest; q != nil {
 		it[attrRejoinReq] = &types.AttributeValueMemberM{Value: item{"node": str(q.Node), "by": str(q.By), "at": timeAttr(q.At)}}
 	}
-	hist := make([]types.AttributeValue, 0, len(r.History))
-	for _, h := range r.History {
-		hist = append(hist, marshalEntry(h))
+	if len(inline) > 0 {
+		it[attrHistory] = marshalEntries(inline)
 	}
-	it[attrHistory] = &types.AttributeValueMemberL{Value: hist}
 	return it
+}
+
+func marshalEntries(hist []HistoryEntry) types.AttributeValue {
+	l := make([]types.AttributeValue, 0, len(hist))
+	for _, h := range hist {
+		l = append(l, marshalEntry(h))
+	}
+	return &types.AttributeValueMemberL{Value: l}
 }
 
 func marshalEntry(h HistoryEntry) types.AttributeValue {
@@ -166,14 +175,32 @@ func marshalEntry(h HistoryEntry) types.AttributeValue {
 	return &types.AttributeValueMemberM{Value: m}
 }
 
-// EncodeRecord is the DynamoDB item of a record, as the store writes it.
-func EncodeRecord(r Record) map[string]types.AttributeValue { return marshal(r) }
+// EncodeRecord is the record item of a record as the store writes it:
+// everything but the history (see EncodeHistory).
+func EncodeRecord(r Record) map[string]types.AttributeValue { return marshalRecord(r, nil) }
 
-// DecodeRecord reads a record from a DynamoDB item of the cluster table,
-// such as a stream record's image.
-func DecodeRecord(it map[string]types.AttributeValue) (Record, error) { return unmarshal(it) }
+// EncodeHistory is the history item of a record as the store writes it
+// with a change of the history: the history, with the record's primary,
+// epoch and version.
+func EncodeHistory(r Record) map[string]types.AttributeValue { return marshalHistory(r) }
 
-// unmarshal reads a record from its item.
+// DecodeRecord reads a record from an item of the cluster table, such as a
+// stream record's image, of either kind: a record item decodes to the
+// record without its history (unless an earlier version kept the history
+// inside it); a history item (key HistoryKey(cluster)) to a Record holding
+// only Cluster, Primary, Epoch, History and, as Version, the version of
+// the record item written with it.
+func DecodeRecord(it map[string]types.AttributeValue) (Record, error) {
+	if k, ok := it[attrCluster].(*types.AttributeValueMemberS); ok {
+		if _, isHistory := ParseHistoryKey(k.Value); isHistory {
+			return decodeHistoryItem(it)
+		}
+	}
+	return unmarshal(it)
+}
+
+// unmarshal reads a record from its record item, with the history an
+// earlier version kept inside it, if any.
 func unmarshal(it item) (Record, error) {
 	d := decoder{it: it}
 	r := Record{
@@ -237,10 +264,27 @@ func unmarshal(it item) (Record, error) {
 			d.err = qd.err
 		}
 	}
-	for i, av := range d.list(attrHistory) {
+	hist, err := unmarshalEntries(d.list(attrHistory))
+	if err != nil {
+		return Record{}, err
+	}
+	r.History = hist
+	if d.err != nil {
+		return Record{}, d.err
+	}
+	if r.Cluster == "" {
+		return Record{}, fmt.Errorf("decoding cluster record: attribute %q is missing", attrCluster)
+	}
+	return r, nil
+}
+
+// unmarshalEntries reads a history list.
+func unmarshalEntries(l []types.AttributeValue) ([]HistoryEntry, error) {
+	var out []HistoryEntry
+	for i, av := range l {
 		m, ok := av.(*types.AttributeValueMemberM)
 		if !ok {
-			return Record{}, fmt.Errorf("decoding cluster record: history[%d] is not a map", i)
+			return nil, fmt.Errorf("decoding cluster record: history[%d] is not a map", i)
 		}
 		hd := decoder{it: m.Value, path: fmt.Sprintf("history[%d].", i)}
 		h := HistoryEntry{
@@ -262,21 +306,15 @@ func unmarshal(it item) (Record, error) {
 				h.StepMs[name] = md.num(name)
 			}
 			if md.err != nil {
-				return Record{}, md.err
+				return nil, md.err
 			}
 		}
 		if hd.err != nil {
-			return Record{}, hd.err
+			return nil, hd.err
 		}
-		r.History = append(r.History, h)
+		out = append(out, h)
 	}
-	if d.err != nil {
-		return Record{}, d.err
-	}
-	if r.Cluster == "" {
-		return Record{}, fmt.Errorf("decoding cluster record: attribute %q is missing", attrCluster)
-	}
-	return r, nil
+	return out, nil
 }
 
 // decoder reads typed attributes and remembers the first type mismatch.

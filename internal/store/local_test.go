@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,7 +43,13 @@ func localDynamoDB(t *testing.T) (awsapi.DynamoDBAPI, *localaws.Server) {
 	}
 	srv := localaws.NewServer()
 	srv.Register(db)
-	hs := httptest.NewServer(srv)
+	return localDynamoDBWith(t, srv), srv
+}
+
+// localDynamoDBWith is an SDK client of the emulator behind handler.
+func localDynamoDBWith(t *testing.T, handler http.Handler) awsapi.DynamoDBAPI {
+	t.Helper()
+	hs := httptest.NewServer(handler)
 	t.Cleanup(hs.Close)
 	opts := append(awsapi.LocalConfig(hs.URL, "us-east-1", "store-test"), config.WithRetryer(func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
@@ -52,7 +60,7 @@ func localDynamoDB(t *testing.T) (awsapi.DynamoDBAPI, *localaws.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return clients.DynamoDB, srv
+	return clients.DynamoDB
 }
 
 func testCtx(t *testing.T) context.Context {
@@ -215,4 +223,71 @@ func (b *readBarrier) GetItem(ctx context.Context, in *dynamodb.GetItemInput, op
 		return nil, ctx.Err()
 	}
 	return out, err
+}
+
+// bodySizes records the size of each request body received, by operation.
+type bodySizes struct {
+	mu    sync.Mutex
+	sizes map[string][]int
+	next  http.Handler
+}
+
+func (b *bodySizes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")
+	b.mu.Lock()
+	b.sizes[op] = append(b.sizes[op], int(r.ContentLength))
+	b.mu.Unlock()
+	b.next.ServeHTTP(w, r)
+}
+
+// Against the emulator, through the real SDK: with a full history, a
+// renewal is one GetItem and one PutItem of the record item, both small;
+// a history write is one transaction of both items.
+func TestLocalRenewalWithAFullHistoryWritesTheRecordItemOnly(t *testing.T) {
+	ctx := testCtx(t)
+	db, srv := localDynamoDB(t)
+	s := store.New(db, localTable)
+	if _, err := s.Init(ctx, "pg", "node1"); err != nil {
+		t.Fatal(err)
+	}
+	reason := strings.Repeat("the fence timed out after 120 s; ", 12)
+	for i := range store.MaxHistory {
+		exec := fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:switchyard-pg-failover:run-%03d", i)
+		if _, err := s.AcquireLock(ctx, "pg", exec, time.Minute, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Release(ctx, "pg", exec, store.HistoryEntry{Action: store.ActionFailover, Outcome: store.OutcomeFailed,
+			Reason: fmt.Sprintf("%d: %s", i, reason), Steps: []string{"lease", "assess", "fence"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sizes := &bodySizes{sizes: map[string][]int{}, next: srv}
+	measured := localDynamoDBWith(t, sizes)
+	m := store.New(measured, localTable)
+	srv.ResetCalls()
+	if _, err := m.RenewPrimaryLease(ctx, "pg", store.Renewal{Node: "node1", Now: time.Now(), Duration: 10 * time.Second, LSN: 7}); err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, c := range srv.Calls() {
+		ops = append(ops, fmt.Sprintf("%s %v", c.Operation, c.Context["dynamodb:LeadingKeys"]))
+	}
+	if fmt.Sprint(ops) != "[GetItem [pg] PutItem [pg]]" {
+		t.Fatalf("a renewal made %q", ops)
+	}
+	rec, err := m.Get(ctx, "pg")
+	if err != nil || len(rec.History) != store.MaxHistory {
+		t.Fatalf("Get: %d entries, %v", len(rec.History), err)
+	}
+	if _, err := m.AcquireLock(ctx, "pg", "last", time.Minute, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Release(ctx, "pg", "last", store.HistoryEntry{Action: store.ActionFailover, Outcome: store.OutcomeFailed, Reason: reason}); err != nil {
+		t.Fatal(err)
+	}
+	put, tx := sizes.sizes["PutItem"], sizes.sizes["TransactWriteItems"]
+	t.Logf("request bodies with %d history entries: renewal PutItem %d bytes, history transaction %d bytes", store.MaxHistory, put[0], tx[0])
+	if len(put) != 2 || put[0] > 1024 || len(tx) != 1 || tx[0] < 20*1024 {
+		t.Fatalf("PutItem bodies %v, TransactWriteItems bodies %v: want small record writes and one large history transaction", put, tx)
+	}
 }

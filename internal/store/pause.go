@@ -37,7 +37,7 @@ func (s *Store) SetPause(ctx context.Context, cluster string, p Pause) (Record, 
 		return Record{}, fmt.Errorf("pausing cluster %q: the pause would end (%s) before it starts (%s)", cluster,
 			p.Until.Format(time.RFC3339), p.Since.Format(time.RFC3339))
 	}
-	return s.update(ctx, "pausing", cluster, func(rec *Record) (bool, error) {
+	return s.update(ctx, "pausing", cluster, withHistory, func(rec *Record) (bool, error) {
 		c := p
 		rec.Pause = &c
 		until := "until resumed"
@@ -54,7 +54,7 @@ func (s *Store) SetPause(ctx context.Context, cluster string, p Pause) (Record, 
 // ClearPause ends maintenance mode and records it; resuming a cluster that
 // is not paused changes nothing.
 func (s *Store) ClearPause(ctx context.Context, cluster, by string, now time.Time) (Record, error) {
-	return s.update(ctx, "resuming", cluster, func(rec *Record) (bool, error) {
+	return s.update(ctx, "resuming", cluster, withHistory, func(rec *Record) (bool, error) {
 		if rec.Pause == nil {
 			return false, nil
 		}

@@ -132,7 +132,7 @@ func (s *Store) RenewPrimaryLease(ctx context.Context, cluster string, r Renewal
 	if r.Node == "" || r.Duration <= 0 {
 		return Record{}, fmt.Errorf("renewing the primary lease of cluster %q: node must not be empty and duration must be positive", cluster)
 	}
-	return s.update(ctx, "renewing the primary lease", cluster, func(rec *Record) (bool, error) {
+	return s.update(ctx, "renewing the primary lease", cluster, stateOnly, func(rec *Record) (bool, error) {
 		if rec.Primary != r.Node {
 			return false, &ErrNotPrimary{Cluster: cluster, Node: r.Node, Primary: rec.Primary, Epoch: rec.Epoch}
 		}
@@ -170,7 +170,7 @@ func (s *Store) RenewPrimaryLease(ctx context.Context, cluster string, r Renewal
 // caught up, so an eligible standby is also recorded as the lease's
 // synchronous standby.
 func (s *Store) SetStandbyEligibility(ctx context.Context, cluster, primary, standby string, eligible bool, reason string, now time.Time) (Record, error) {
-	return s.update(ctx, "setting standby eligibility", cluster, func(rec *Record) (bool, error) {
+	return s.update(ctx, "setting standby eligibility", cluster, stateOnly, func(rec *Record) (bool, error) {
 		if rec.Primary != primary {
 			return false, &ErrNotPrimary{Cluster: cluster, Node: primary, Primary: rec.Primary, Epoch: rec.Epoch}
 		}
@@ -199,7 +199,7 @@ func (s *Store) SetStandbyEligibility(ctx context.Context, cluster, primary, sta
 // failover lock of epoch; otherwise *ErrLockLost. Every mutating step calls
 // it (or a write conditioned the same way) before it acts.
 func (s *Store) CheckLock(ctx context.Context, cluster, holder string, epoch int64) (Record, error) {
-	rec, err := s.Get(ctx, cluster)
+	rec, err := s.GetState(ctx, cluster)
 	if err != nil {
 		return Record{}, err
 	}
@@ -238,7 +238,7 @@ func (s *Store) RevokeForSwitchover(ctx context.Context, cluster, holder string,
 }
 
 func (s *Store) revoke(ctx context.Context, cluster, holder string, epoch int64, now time.Time, planned bool) (Record, error) {
-	return s.update(ctx, "revoking the primary lease", cluster, func(rec *Record) (bool, error) {
+	return s.update(ctx, "revoking the primary lease", cluster, stateOnly, func(rec *Record) (bool, error) {
 		if err := lockedBy(*rec, cluster, holder, epoch); err != nil {
 			return false, err
 		}
@@ -262,7 +262,7 @@ func (s *Store) revoke(ctx context.Context, cluster, holder string, epoch int64,
 // at finalLSN. Only the recorded primary whose lease was revoked as
 // planned may write it; recording it again changes nothing.
 func (s *Store) RecordDemoted(ctx context.Context, cluster, node string, finalLSN uint64, at time.Time) (Record, error) {
-	return s.update(ctx, "recording the demotion", cluster, func(rec *Record) (bool, error) {
+	return s.update(ctx, "recording the demotion", cluster, stateOnly, func(rec *Record) (bool, error) {
 		l := rec.PrimaryLease
 		if rec.Primary != node || l == nil || l.Node != node || !l.Revoked() || !l.Planned {
 			return false, fmt.Errorf("recording the demotion of %s in cluster %q: no switchover revoked its lease", node, cluster)
@@ -280,7 +280,7 @@ func (s *Store) RecordDemoted(ctx context.Context, cluster, node string, finalLS
 // MarkHardFenced records that holder confirmed a hard fence of the node
 // whose lease it revoked.
 func (s *Store) MarkHardFenced(ctx context.Context, cluster, holder string, epoch int64) (Record, error) {
-	return s.update(ctx, "recording the hard fence", cluster, func(rec *Record) (bool, error) {
+	return s.update(ctx, "recording the hard fence", cluster, stateOnly, func(rec *Record) (bool, error) {
 		if err := lockedBy(*rec, cluster, holder, epoch); err != nil {
 			return false, err
 		}
@@ -303,7 +303,7 @@ func (s *Store) MarkHardFenced(ctx context.Context, cluster, holder string, epoc
 // not the recorded primary may write it, and only on a revoked lease;
 // recording it again changes nothing.
 func (s *Store) RecordDetached(ctx context.Context, cluster, node string, at time.Time) (Record, error) {
-	return s.update(ctx, "recording the standby's detachment", cluster, func(rec *Record) (bool, error) {
+	return s.update(ctx, "recording the standby's detachment", cluster, stateOnly, func(rec *Record) (bool, error) {
 		l := rec.PrimaryLease
 		if rec.Primary == node || l == nil || !l.Revoked() {
 			return false, fmt.Errorf("recording the detachment of %s in cluster %q: the primary lease is not revoked", node, cluster)
@@ -346,7 +346,7 @@ type Grant struct {
 // (*ErrNotFenced otherwise, with the instant to retry at). The old primary
 // is recorded as an ineligible standby. Granting again is a no-op.
 func (s *Store) GrantPrimary(ctx context.Context, cluster string, g Grant) (Record, error) {
-	return s.update(ctx, "granting the primary role", cluster, func(rec *Record) (bool, error) {
+	return s.update(ctx, "granting the primary role", cluster, stateOnly, func(rec *Record) (bool, error) {
 		if err := lockedBy(*rec, cluster, g.Holder, g.Epoch); err != nil {
 			return false, err
 		}

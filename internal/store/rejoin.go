@@ -12,7 +12,7 @@ import (
 // primary may write it; the entry's From is node and To the primary it
 // follows. Rejoins never change the primary, the lease or the lock.
 func (s *Store) RecordRejoin(ctx context.Context, cluster, node string, entry HistoryEntry) (Record, error) {
-	return s.update(ctx, "recording the rejoin of "+node, cluster, func(rec *Record) (bool, error) {
+	return s.update(ctx, "recording the rejoin of "+node, cluster, withHistory, func(rec *Record) (bool, error) {
 		if rec.Primary == node {
 			return false, fmt.Errorf("recording the rejoin of %s in cluster %q: it is the recorded primary", node, cluster)
 		}
@@ -42,7 +42,7 @@ type RejoinRequest struct {
 // RequestRejoin records that node should rejoin (its agent acts on it even
 // with automatic rejoin off). The recorded primary cannot be asked to.
 func (s *Store) RequestRejoin(ctx context.Context, cluster, node, by string, now time.Time) (Record, error) {
-	return s.update(ctx, "requesting the rejoin of "+node, cluster, func(rec *Record) (bool, error) {
+	return s.update(ctx, "requesting the rejoin of "+node, cluster, stateOnly, func(rec *Record) (bool, error) {
 		if rec.Primary == node {
 			return false, fmt.Errorf("requesting the rejoin of %s in cluster %q: it is the recorded primary; only a former primary rejoins", node, cluster)
 		}

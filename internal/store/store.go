@@ -32,25 +32,23 @@ func New(db awsapi.DynamoDBAPI, table string) *Store {
 	return &Store{db: db, table: table, Now: time.Now}
 }
 
-// Get returns the cluster's record, read with ConsistentRead. A missing
-// record is *ErrNoRecord.
+// Get returns the cluster's record with its history, read with
+// ConsistentRead: two GetItem calls, the record item and the history item
+// (see the package documentation's Layout). A missing record is
+// *ErrNoRecord.
 func (s *Store) Get(ctx context.Context, cluster string) (Record, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            key(cluster),
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return Record{}, s.wrap("reading cluster record", cluster, err)
-	}
-	if len(out.Item) == 0 {
-		return Record{}, &ErrNoRecord{Cluster: cluster}
-	}
-	rec, err := unmarshal(out.Item)
-	if err != nil {
-		return Record{}, fmt.Errorf("cluster %q in table %s: %w", cluster, s.table, err)
-	}
-	return rec, nil
+	snap, err := s.load(ctx, cluster, true)
+	return snap.rec, err
+}
+
+// GetState returns the cluster's record without its history (History is
+// empty, unless the record was last written by a version that kept the
+// history inside it), read with ConsistentRead: one GetItem of the small
+// record item, 1 read unit whatever the history holds. It is what the node
+// agents read every second. A missing record is *ErrNoRecord.
+func (s *Store) GetState(ctx context.Context, cluster string) (Record, error) {
+	snap, err := s.load(ctx, cluster, false)
+	return snap.rec, err
 }
 
 // Init creates the cluster's record with primary and epoch 1 if there is
@@ -63,7 +61,7 @@ func (s *Store) Init(ctx context.Context, cluster, primary string) (Record, erro
 	rec := Record{Cluster: cluster, Epoch: 1, Primary: primary, UpdatedAt: s.Now().UTC(), Version: 1}
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                aws.String(s.table),
-		Item:                     marshal(rec),
+		Item:                     marshalRecord(rec, nil),
 		ConditionExpression:      aws.String("attribute_not_exists(#c)"),
 		ExpressionAttributeNames: map[string]string{"#c": attrCluster},
 	})
@@ -87,7 +85,7 @@ func (s *Store) AcquireLock(ctx context.Context, cluster, holder string, ttl tim
 	if holder == "" || ttl <= 0 {
 		return Record{}, fmt.Errorf("acquiring lease on cluster %q: holder must not be empty and ttl must be positive", cluster)
 	}
-	return s.update(ctx, "acquiring lease", cluster, func(rec *Record) (bool, error) {
+	return s.update(ctx, "acquiring lease", cluster, stateOnly, func(rec *Record) (bool, error) {
 		if rec.LockActive(now) && !rec.LockHeldBy(holder) {
 			return false, &ErrLockHeld{Cluster: cluster, Holder: rec.Lock.Holder, Expires: rec.Lock.Expires, Epoch: rec.Epoch}
 		}
@@ -109,7 +107,7 @@ func (s *Store) Commit(ctx context.Context, cluster, holder, newPrimary string, 
 	if newPrimary == "" {
 		return Record{}, fmt.Errorf("committing cluster %q: new primary must not be empty", cluster)
 	}
-	return s.update(ctx, "committing new primary", cluster, func(rec *Record) (bool, error) {
+	return s.update(ctx, "committing new primary", cluster, withHistory, func(rec *Record) (bool, error) {
 		if !rec.LockHeldBy(holder) {
 			if done := rec.entryOf(holder); done != nil && done.Committed && done.To == newPrimary {
 				return false, nil // this commit already happened
@@ -140,7 +138,7 @@ func (s *Store) Commit(ctx context.Context, cluster, holder, newPrimary string, 
 // entry too); a caller that holds no lease and left no history entry is
 // *ErrNotLeaseHolder.
 func (s *Store) Release(ctx context.Context, cluster, holder string, entry HistoryEntry) (Record, error) {
-	return s.update(ctx, "releasing lease", cluster, func(rec *Record) (bool, error) {
+	return s.update(ctx, "releasing lease", cluster, withHistory, func(rec *Record) (bool, error) {
 		if !rec.LockHeldBy(holder) {
 			if rec.finishedBy(holder, entry.Epoch, entry) {
 				return false, nil // already finished
@@ -177,16 +175,27 @@ func (s *Store) notHolder(cluster, caller string, rec Record) error {
 	return e
 }
 
-// update runs a compare-and-swap loop: read the record, let change decide
-// and modify it, write it back conditioned on the version read. change
-// returns false to leave the record as it is (update then returns the
-// record read) or an error to give up.
-func (s *Store) update(ctx context.Context, what, cluster string, change func(*Record) (bool, error)) (Record, error) {
+// Whether an update reads the history: the operations whose change
+// function reads or writes it (entryOf, finishedBy, appendHistory) need
+// it; the others read the record item alone.
+const (
+	stateOnly   = false
+	withHistory = true
+)
+
+// update runs a compare-and-swap loop: read the record (with its history
+// when history is withHistory), let change decide and modify it, write it
+// back conditioned on the version read (see write). change returns false
+// to leave the record as it is (update then returns the record read) or an
+// error to give up. A write that loses a race, a condition failed or a
+// transaction conflict, reads again and decides again.
+func (s *Store) update(ctx context.Context, what, cluster string, history bool, change func(*Record) (bool, error)) (Record, error) {
 	for attempt := 1; attempt <= maxCASAttempts; attempt++ {
-		rec, err := s.Get(ctx, cluster)
+		snap, err := s.load(ctx, cluster, history)
 		if err != nil {
 			return Record{}, err
 		}
+		rec := snap.rec
 		read := rec.Version
 		next := rec
 		next.History = append([]HistoryEntry(nil), rec.History...)
@@ -199,17 +208,11 @@ func (s *Store) update(ctx context.Context, what, cluster string, change func(*R
 		}
 		next.Version = read + 1
 		next.UpdatedAt = s.Now().UTC()
-		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName:                 aws.String(s.table),
-			Item:                      marshal(next),
-			ConditionExpression:       aws.String("#v = :v"),
-			ExpressionAttributeNames:  map[string]string{"#v": attrVersion},
-			ExpressionAttributeValues: item{":v": num(read)},
-		})
+		err = s.write(ctx, snap, next, read)
 		switch {
 		case err == nil:
 			return next, nil
-		case awsapi.IsConditionalCheckFailed(err):
+		case awsapi.IsConditionalCheckFailed(err), awsapi.IsTransactionConflict(err):
 			continue // somebody else wrote first: decide again on what they wrote
 		default:
 			return Record{}, s.wrap(what, cluster, err)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/switchyard/switchyard/internal/awsapi"
 )
 
@@ -336,14 +338,36 @@ func TestCodecRoundTrip(t *testing.T) {
 			StepMs: map[string]int64{"demote": 312},
 		}},
 	}
-	out, err := unmarshal(marshal(in))
+	// The old layout: the history inside the record item.
+	out, err := unmarshal(marshalRecord(in, in.History))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(out, in) {
 		t.Fatalf("round trip:\n got %+v\nwant %+v", out, in)
 	}
-	bad := marshal(in)
+	// The layout written now: the record item without the history, the
+	// history item with it and the record's primary, epoch and version.
+	rec, err := DecodeRecord(EncodeRecord(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := in
+	want.History = nil
+	if !reflect.DeepEqual(rec, want) {
+		t.Fatalf("record item round trip:\n got %+v\nwant %+v", rec, want)
+	}
+	hist, err := DecodeRecord(EncodeHistory(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hist.Cluster != "pg" || hist.Primary != "node2" || hist.Epoch != 7 || hist.Version != 12 || !reflect.DeepEqual(hist.History, in.History) {
+		t.Fatalf("history item round trip: %+v", hist)
+	}
+	if k := EncodeHistory(in)[attrCluster].(*types.AttributeValueMemberS).Value; k != HistoryKey("pg") {
+		t.Fatalf("history item key %q", k)
+	}
+	bad := marshalRecord(in, nil)
 	bad[attrEpoch] = str("seven")
 	if _, err := unmarshal(bad); err == nil {
 		t.Fatal("a string epoch decoded without error")

@@ -19,7 +19,7 @@ func (s *Store) TakeOverLock(ctx context.Context, cluster, holder, abandoned str
 	if holder == "" || abandoned == "" || holder == abandoned || ttl <= 0 {
 		return Record{}, fmt.Errorf("taking over the failover lock of cluster %q: holder and abandoned holder must differ and not be empty, ttl must be positive", cluster)
 	}
-	return s.update(ctx, "taking over the failover lock", cluster, func(rec *Record) (bool, error) {
+	return s.update(ctx, "taking over the failover lock", cluster, withHistory, func(rec *Record) (bool, error) {
 		switch {
 		case rec.LockHeldBy(holder):
 			return false, nil // a retry after the takeover took effect
