@@ -51,6 +51,11 @@
 // renewal) write it back untouched, and the first write that changes the
 // history moves it, with the new entry, to the history item.
 //
+// Operations that neither read nor change the history (the lease renewal,
+// AcquireLock, the fencing steps, CheckLock, GetState) read the record item
+// alone and return the record without its history; Get and the operations
+// that write history entries return it whole.
+//
 // # Concurrency
 //
 // Every write is a compare-and-swap: the store reads the record item with a
