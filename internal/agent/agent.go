@@ -112,8 +112,12 @@ type Agent struct {
 	leaseExpires  time.Time
 	lastStart     time.Time
 	renewFailing  bool
-	detachedFrom  string // the failover whose revocation this standby detached for
-	rejoinRetryAt time.Time
+	// Warning metrics published only while bad (badnews.go):
+	// commitsWaiting and leaseLow by the loop, primaryUnreachable by the
+	// detector's goroutine.
+	commitsWaiting, leaseLow, primaryUnreachable onlyBadNews
+	detachedFrom                                 string // the failover whose revocation this standby detached for
+	rejoinRetryAt                                time.Time
 	// snapshotEpoch and snapshotNote remember the EBS snapshots requested
 	// for the former-primary episode of that epoch (snapshot.go).
 	snapshotEpoch int64
@@ -237,6 +241,9 @@ func (a *Agent) Tick(ctx context.Context) {
 	}
 	a.update(func(s *Snapshot) { s.Loops++ })
 	if err != nil {
+		if obs.mayWrite {
+			a.publishLease(now, true)
+		}
 		a.unreachable(ctx, now, obs, fmt.Errorf("reading the cluster record: %w", err))
 		return
 	}
@@ -354,7 +361,7 @@ func (a *Agent) pausedNow() bool {
 // lead runs the recorded primary: renew the lease, start PostgreSQL when it
 // is down, keep the watchdog armed, manage synchronous replication.
 func (a *Agent) lead(ctx context.Context, now time.Time, obs observation, rec store.Record) {
-	defer a.publishLease(now)
+	defer func() { a.publishLease(now, a.renewFailing) }()
 	// A failed renewal is retried every loop, so that the self-fence
 	// deadline is checked every loop too.
 	due := renewDue(now.Sub(a.lastRenewSent), a.cfg.Cluster.RenewInterval(), a.cfg.Interval) || !obs.running || a.renewFailing

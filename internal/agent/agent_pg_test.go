@@ -119,6 +119,9 @@ func TestPrimaryCutOffFromRecordAndStandbyStopsWithinLease(t *testing.T) {
 	if _, err := tx.Exec(context.Background(), "INSERT INTO t VALUES (1)"); err != nil {
 		t.Fatal(err)
 	}
+	if got := tc.nodeMetric("node1", agent.MetricLeaseSecondsLeft); len(got) > 0 {
+		t.Errorf("node1 published LeaseSecondsLeft %v while it renewed", got)
+	}
 	cut := time.Now()
 	tc.replication.Cut(dataplane.Refuse)
 	heal := tc.partition("node1")
@@ -133,6 +136,17 @@ func TestPrimaryCutOffFromRecordAndStandbyStopsWithinLease(t *testing.T) {
 		t.Fatal("a transaction opened before the cut committed after the self-fence")
 	}
 	t.Logf("node1 stopped %s after losing the record and its standby (lease %s)", stoppedAfter.Round(time.Millisecond), lease)
+	// The dashboard saw the lease run out: values published while the
+	// renewals failed, never rising, down to below half the lease.
+	left := tc.nodeMetric("node1", agent.MetricLeaseSecondsLeft)
+	if len(left) == 0 || left[len(left)-1] >= lease.Seconds()/2 {
+		t.Fatalf("LeaseSecondsLeft while renewals failed: %v", left)
+	}
+	for i := 1; i < len(left); i++ {
+		if left[i] > left[i-1] {
+			t.Errorf("LeaseSecondsLeft rose without a renewal: %v", left)
+		}
+	}
 }
 
 // Cut off from the record only, with the standby streaming: failsafe keeps

@@ -27,12 +27,13 @@ import (
 // heartbeat alarm stays as the backstop for when this agent is down.
 
 // MetricPrimaryReachable is what the standby's detector publishes under
-// {Cluster} at every check while it follows a primary: 1 while WAL streams
-// or the primary answers a probe, 0 when a probe is refused or goes
-// unanswered. The reachability alarm fires on a whole period of zeros: a
-// datapoint that exists when things are bad, so it does not wait for
-// missing data as the heartbeat alarm must. A standby cut off from
-// everything publishes nothing, which the alarm treats as not breaching.
+// {Cluster} while it follows a primary: 0 at every check while a probe is
+// refused or goes unanswered, then 1 once when WAL streams or the primary
+// answers again (onlyBadNews). The reachability alarm fires on a whole
+// period of zeros: a datapoint that exists when things are bad, so it does
+// not wait for missing data as the heartbeat alarm must. A standby that
+// reaches its primary, or is cut off from everything, publishes nothing,
+// which the alarm treats as not breaching.
 const MetricPrimaryReachable = "PrimaryReachable"
 
 // Event fields of the fast path's trigger (what failover.Intake reads).
@@ -211,7 +212,7 @@ func (a *Agent) fastPathStarts() bool {
 }
 
 func (a *Agent) publishReachable(reachable bool, at time.Time) {
-	if a.deps.PublishCluster == nil {
+	if a.deps.PublishCluster == nil || !a.primaryUnreachable.publish(!reachable) {
 		return
 	}
 	v := 0.0

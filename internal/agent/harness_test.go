@@ -48,7 +48,9 @@ type testCluster struct {
 	dogs    map[string]*countingWatchdog
 	// published holds what each agent published under {Cluster}.
 	published map[string][]float64
-	pgctl     bool // clusterOptions.pgctl
+	// nodeMetrics holds what each agent published under {Cluster, Node}.
+	nodeMetrics map[string][]metricValue
+	pgctl       bool // clusterOptions.pgctl
 }
 
 type clusterOptions struct {
@@ -68,7 +70,8 @@ func startCluster(t *testing.T, o clusterOptions) *testCluster {
 	t.Helper()
 	ctx := testCtx(t, time.Minute)
 	tc := &testCluster{t: t, pgctl: o.pgctl, agents: map[string]*agent.Agent{}, cancels: map[string]context.CancelFunc{},
-		dones: map[string]chan struct{}{}, dogs: map[string]*countingWatchdog{}, published: map[string][]float64{}}
+		dones: map[string]chan struct{}{}, dogs: map[string]*countingWatchdog{}, published: map[string][]float64{},
+		nodeMetrics: map[string][]metricValue{}}
 	extra := map[string]string{"wal_receiver_status_interval": "'1s'"}
 	for k, v := range o.extraConfig {
 		extra[k] = v
@@ -173,6 +176,11 @@ func (tc *testCluster) startAgent(name string) {
 	a, err := agent.New(agent.Config{Cluster: tc.cfg, Node: name, AdminDSN: n.DSN("postgres", pgharness.Superuser),
 		Interval: 200 * time.Millisecond, CheckTimeout: 500 * time.Millisecond, StartRetry: time.Second},
 		agent.Deps{Store: store.New(tc.dynamo("agent-"+name), table), Controller: tc.controller(n), Watchdog: dog,
+			Publish: func(metric string, v float64, _ time.Time) {
+				tc.mu.Lock()
+				tc.nodeMetrics[name] = append(tc.nodeMetrics[name], metricValue{metric, v})
+				tc.mu.Unlock()
+			},
 			PublishCluster: func(metric string, v float64, _ time.Time) {
 				if metric != agent.MetricPrimaryReachable {
 					tc.t.Errorf("%s published %s under {Cluster}", name, metric)
@@ -328,6 +336,26 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 var _ = fmt.Sprintf
+
+// metricValue is one value an agent published under {Cluster, Node}.
+type metricValue struct {
+	metric string
+	value  float64
+}
+
+// nodeMetric is what node's agent has published as metric under
+// {Cluster, Node}, oldest first.
+func (tc *testCluster) nodeMetric(node, metric string) []float64 {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	var out []float64
+	for _, mv := range tc.nodeMetrics[node] {
+		if mv.metric == metric {
+			out = append(out, mv.value)
+		}
+	}
+	return out
+}
 
 // reachability is what node's agent has published as PrimaryReachable.
 func (tc *testCluster) reachability(node string) []float64 {

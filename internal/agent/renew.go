@@ -49,11 +49,16 @@ func (a *Agent) renew(ctx context.Context, now time.Time, obs observation) error
 }
 
 // publishLease publishes, on the recorded primary, how long its lease has
-// left after this loop (0 once expired): the dashboard's lease graph, which
-// sags toward 0 while renewals fail.
-func (a *Agent) publishLease(now time.Time) {
+// left after this loop (0 once expired) while renewing fails (the record
+// cannot be read or written) or less than half the lease is left: the
+// dashboard's lease graph, which sags toward 0 while renewals fail.
+func (a *Agent) publishLease(now time.Time, failing bool) {
 	if a.deps.Publish == nil || a.leaseExpires.IsZero() {
 		return
 	}
-	a.deps.Publish(MetricLeaseSecondsLeft, max(0, a.leaseExpires.Sub(now).Seconds()), now)
+	left := a.leaseExpires.Sub(now)
+	if !a.leaseLow.publish(failing || left < a.cfg.Cluster.LeaseDuration()/2) {
+		return
+	}
+	a.deps.Publish(MetricLeaseSecondsLeft, max(0, left.Seconds()), now)
 }

@@ -13,12 +13,15 @@ import (
 )
 
 // MetricSyncCommitsWaiting is the number of sessions on the primary waiting
-// for the synchronous standby to confirm their commit; the template alarms
-// when it stays above 0 ("replication lost, commits waiting").
+// for the synchronous standby to confirm their commit, published while it
+// is above 0 and once when it is back to 0 (onlyBadNews); the template
+// alarms when it stays above 0 ("replication lost, commits waiting").
 const MetricSyncCommitsWaiting = "SyncCommitsWaiting"
 
-// MetricLeaseSecondsLeft is what the recorded primary's agent publishes
-// under {Cluster, Node} at every loop: how long its primary lease has left.
+// MetricLeaseSecondsLeft is how long the recorded primary's lease has
+// left, published under {Cluster, Node} by its agent while renewals fail
+// or less than half the lease is left, and once when renewing works again
+// (onlyBadNews): the dashboard's graph of a primary about to fence itself.
 const MetricLeaseSecondsLeft = "LeaseSecondsLeft"
 
 // syncState is the loop's memory of synchronous replication.
@@ -73,7 +76,7 @@ func (a *Agent) manageSync(ctx context.Context, now time.Time, conn *pgx.Conn, s
 	if err != nil {
 		a.log.Warn("reading synchronous commit waiters", "error", err)
 	}
-	if a.deps.Publish != nil {
+	if a.deps.Publish != nil && a.commitsWaiting.publish(waiters.Count > 0) {
 		a.deps.Publish(MetricSyncCommitsWaiting, float64(waiters.Count), now)
 	}
 	names, err := pgnode.SynchronousStandbyNames(ctx, conn)

@@ -2,9 +2,11 @@ package agent_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/agent"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/dataplane"
 	"github.com/switchyard/switchyard/internal/store"
@@ -47,6 +49,9 @@ func TestStrictPolicyBlocksCommitsWhileTheStandbyIsGone(t *testing.T) {
 	if _, err := tc.connect("node1").Exec(context.Background(), "CREATE TABLE strict_t (x int)"); err != nil {
 		t.Fatal(err)
 	}
+	if got := tc.nodeMetric("node1", agent.MetricSyncCommitsWaiting); len(got) > 0 {
+		t.Errorf("node1 published SyncCommitsWaiting %v with no commit waiting", got)
+	}
 	tc.replication.Cut(dataplane.Refuse)
 	done := tc.commitAsync("strict_t", 1)
 	tc.waitFor("the standby marked ineligible", 10*time.Second, func() bool { return !tc.standbyEligible() })
@@ -72,6 +77,11 @@ func TestStrictPolicyBlocksCommitsWhileTheStandbyIsGone(t *testing.T) {
 		t.Fatal("the waiting commit did not finish after the standby returned")
 	}
 	tc.waitFor("the standby eligible again", 30*time.Second, tc.standbyEligible)
+	// The waiting commit was published, and its end once.
+	waiting := tc.nodeMetric("node1", agent.MetricSyncCommitsWaiting)
+	if len(waiting) < 2 || !slices.Contains(waiting, 1) || waiting[len(waiting)-1] != 0 || slices.Index(waiting, 0) != len(waiting)-1 {
+		t.Errorf("SyncCommitsWaiting published %v, want 1s while the commit waited, then one 0", waiting)
+	}
 }
 
 // available: the standby is marked ineligible first, then (after the

@@ -139,7 +139,10 @@ type Detection struct {
 	// exists when things are bad, so it does not wait for missing data);
 	// its ALARM transitions start a failover too. "none" turns it off.
 	ReachabilityAlarmName string `json:"reachabilityAlarmName,omitempty"`
-	// HeartbeatStaleSeconds: a heartbeat older than this counts as missing.
+	// HeartbeatStaleSeconds: a heartbeat older than this counts as missing
+	// (default DefaultHeartbeatStaleSeconds). The agents send healthy
+	// heartbeats every flush interval (probe.DefaultFlushInterval, 50 s),
+	// so a limit below that would call every healthy primary stale.
 	HeartbeatStaleSeconds int `json:"heartbeatStaleSeconds"`
 	// FastPath is the standby agent's detector (fastpath.go).
 	FastPath FastPath `json:"fastPath"`
@@ -229,7 +232,7 @@ func (c *Config) applyDefaults() {
 		c.Promotion.MaxLagBytes = DefaultAsyncMaxLagBytes
 	}
 	if c.Detection.HeartbeatStaleSeconds == 0 {
-		c.Detection.HeartbeatStaleSeconds = 30
+		c.Detection.HeartbeatStaleSeconds = DefaultHeartbeatStaleSeconds
 	}
 	if c.Database.Name == "" {
 		c.Database.Name = "postgres"
@@ -396,6 +399,12 @@ func (c *Config) NodeByENI(eni string) (Node, bool) {
 func (c *Config) StopTimeout() time.Duration {
 	return time.Duration(c.Fence.StopTimeoutSeconds) * time.Second
 }
+
+// DefaultHeartbeatStaleSeconds is how old the primary's newest healthy
+// heartbeat in CloudWatch may be before Assess counts it as missing: the
+// agents' flush interval (probe.DefaultFlushInterval, 50 s) plus 40 s for
+// the call, ingestion and a flush that failed once.
+const DefaultHeartbeatStaleSeconds = 90
 
 // HeartbeatStale is Detection.HeartbeatStaleSeconds as a duration.
 func (c *Config) HeartbeatStale() time.Duration {

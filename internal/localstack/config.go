@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/switchyard/switchyard/internal/cluster"
 )
@@ -21,6 +22,7 @@ func (s *Stack) clusterConfig() (*cluster.Config, error) {
 			OverlayIP:      &cluster.OverlayIP{CIDR: OverlayCIDR, VPCIDs: []string{t.VPCs[0].ID}},
 			ClientEndpoint: s.ClientOverlay.Addr(),
 		},
+		Detection:   cluster.Detection{HeartbeatStaleSeconds: int(localHeartbeatStale / time.Second)},
 		Fence:       cluster.Fence{Mode: cluster.FenceStop, StopTimeoutSeconds: 60},
 		Promotion:   cluster.Promotion{MaxLagBytes: s.Options.MaxLagBytes},
 		Replication: cluster.Replication{Mode: replicationMode(s.Options.Async), SyncPolicy: s.Options.SyncPolicy},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +44,11 @@ func (s *Stack) TemplateParams() map[string]string {
 			}
 			return "sg-00000000000000000"
 		}(),
+		// The local agents flush every 2 s (nodes.go), so the heartbeat
+		// alarm can use 10-s periods instead of the default 60 s that the
+		// agents' default 50-s flush needs: detection shortened by
+		// configuration, as on AWS.
+		"HeartbeatPeriodSeconds": strconv.Itoa(int(localHeartbeatPeriod / time.Second)),
 	}
 	// The resources IAM authorizes against: the secret's ARN, the Elastic
 	// IP and hosted zone of the local topology.

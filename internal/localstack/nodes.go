@@ -208,11 +208,11 @@ func (s *Stack) startProbe(n *Node) error {
 	}
 	dsn := fmt.Sprintf("host=127.0.0.1 port=%s user=%s password=%s dbname=%s sslmode=disable",
 		portOf(n.ProbeLink.Addr()), FunctionUser, functionPass, DatabaseName)
-	p, err := probe.New(probe.Config{
+	p, err := probe.New(probe.Config{ // detection settings shortened for tests: see localFlushInterval
 		Cluster: s.Config.Name, Node: n.Name, DSN: dsn,
 		Interval: s.Options.ProbeInterval, CheckTimeout: s.Options.ProbeInterval,
 		Recovery: probe.RecoveryPolicy{FailureThreshold: 2},
-		Publish: probe.PublisherConfig{Namespace: s.Config.Detection.Namespace, FlushInterval: 2 * time.Second,
+		Publish: probe.PublisherConfig{Namespace: s.Config.Detection.Namespace, FlushInterval: localFlushInterval,
 			Bucket: time.Second, MaxBuffered: 10000, MaxBackoff: 5 * time.Second, CallTimeout: 5 * time.Second, ShutdownTimeout: time.Second},
 		Identity: identity,
 	}, probe.Deps{CloudWatch: s.client(ProbeCaller(n.Name)).CloudWatch, Logger: s.log.With("component", "nodeprobe", "node", n.Name),

@@ -332,8 +332,8 @@ func (s *Stack) waitFirstHeartbeat(ctx context.Context, limit time.Duration) err
 		Dimensions: []cwsim.Dimension{{Name: "Cluster", Value: s.Config.Name}, {Name: "Role", Value: "primary"}}}
 	// The alarm evaluates complete periods only: heartbeats must cover one
 	// whole period before it is created, or it starts out breaching.
-	period := 10 * time.Second
-	if v, ok := s.Options.TemplateParams["HeartbeatPeriodSeconds"]; ok {
+	period := localHeartbeatPeriod
+	if v, ok := s.TemplateParams()["HeartbeatPeriodSeconds"]; ok {
 		if n, err := strconv.Atoi(v); err == nil && n > 0 {
 			period = time.Duration(n) * time.Second
 		}
@@ -355,3 +355,14 @@ func (s *Stack) waitFirstHeartbeat(ctx context.Context, limit time.Duration) err
 	}
 	return nil
 }
+
+// The local stack's detection timing, shorter than the defaults (agents
+// flush every 50 s, the heartbeat alarm has 60-s periods, Assess calls a
+// heartbeat stale after 90 s) so that tests and the demo detect in
+// seconds, with the defaults' margins kept: a flush well inside each alarm
+// period and the stale limit well above the flush interval.
+const (
+	localFlushInterval   = 2 * time.Second
+	localHeartbeatPeriod = 10 * time.Second
+	localHeartbeatStale  = 30 * time.Second
+)

@@ -105,7 +105,7 @@ func TestProbePublishesRoleSeriesToEmulator(t *testing.T) {
 		t.Fatalf("snapshot %+v", p.Snapshot())
 	}
 	lsn := cw.Datapoints(cwsim.Metric{Namespace: "Switchyard", Name: MetricPrimaryLSN,
-		Dimensions: []cwsim.Dimension{{Name: DimCluster, Value: "prod"}, {Name: DimRole, Value: "primary"}}})
+		Dimensions: []cwsim.Dimension{{Name: DimCluster, Value: "prod"}, {Name: DimNode, Value: testConfig().Node}}})
 	if len(lsn) == 0 || lsn[len(lsn)-1].Maximum <= 0 || lsn[0].Unit != "Bytes" {
 		t.Fatalf("PrimaryLSN datapoints %+v", lsn)
 	}

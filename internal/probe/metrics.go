@@ -41,10 +41,27 @@ type Sample struct {
 	Dimensions []types.Dimension
 	Value      float64
 	At         time.Time
+	// Urgent asks for a flush within UrgentDelay instead of at the next
+	// FlushInterval: a value that says something is wrong (a heartbeat
+	// of 0, an unreachable primary, commits waiting) must reach the alarms
+	// watching it while their period is still open.
+	Urgent bool
 }
 
 // samplesFor turns one health verdict into the samples to publish.
-// role is what the node last observed itself to be (RoleUnknown if never).
+// role is what the node may publish itself as (RoleUnknown if never, or
+// while the agent does not let it publish as primary).
+//
+// Custom metrics are billed per series and month, so each value goes
+// under the dimensions something reads it by, and no more:
+//
+//   - a primary publishes Heartbeat under {Cluster, Node} (Assess reads the
+//     old primary's) and {Cluster, Role=primary} (the heartbeat alarm), and
+//     PrimaryLSN under {Cluster, Node} (Assess, when no lease bounds it);
+//   - a standby publishes ReplayLagBytes under {Cluster, Role=standby} (the
+//     replication-lag alarm; its absence is the standby-heartbeat alarm);
+//   - a node declared unhealthy publishes Heartbeat 0 under {Cluster,
+//     Node} and its role, urgently, whatever its role.
 func samplesFor(cluster, node string, at time.Time, hb heartbeat, role pgnode.Role, st *pgnode.Status) []Sample {
 	byNode := dims(DimCluster, cluster, DimNode, node)
 	var byRole []types.Dimension
@@ -52,27 +69,26 @@ func samplesFor(cluster, node string, at time.Time, hb heartbeat, role pgnode.Ro
 		byRole = dims(DimCluster, cluster, DimRole, role.String())
 	}
 	var out []Sample
-	add := func(metric string, unit types.StandardUnit, v float64, sets ...[]types.Dimension) {
+	add := func(metric string, unit types.StandardUnit, v float64, urgent bool, sets ...[]types.Dimension) {
 		for _, d := range sets {
 			if d != nil {
-				out = append(out, Sample{Metric: metric, Unit: unit, Dimensions: d, Value: v, At: at})
+				out = append(out, Sample{Metric: metric, Unit: unit, Dimensions: d, Value: v, At: at, Urgent: urgent})
 			}
 		}
 	}
-	switch hb {
-	case heartbeatHealthy:
-		add(MetricHeartbeat, types.StandardUnitNone, 1, byNode, byRole)
-	case heartbeatUnhealthy:
-		add(MetricHeartbeat, types.StandardUnitNone, 0, byNode, byRole)
+	if hb == heartbeatUnhealthy {
+		add(MetricHeartbeat, types.StandardUnitNone, 0, true, byNode, byRole)
+		return out
 	}
 	if hb != heartbeatHealthy || st == nil {
 		return out
 	}
-	switch st.Role() {
-	case pgnode.RolePrimary:
-		add(MetricPrimaryLSN, types.StandardUnitBytes, float64(st.CurrentLSN), byNode, byRole)
-	case pgnode.RoleStandby:
-		add(MetricReplayLagBytes, types.StandardUnitBytes, float64(st.ReplayLagBytes()), byNode, byRole)
+	switch {
+	case role == pgnode.RolePrimary && st.Role() == pgnode.RolePrimary:
+		add(MetricHeartbeat, types.StandardUnitNone, 1, false, byNode, byRole)
+		add(MetricPrimaryLSN, types.StandardUnitBytes, float64(st.CurrentLSN), false, byNode)
+	case st.Role() == pgnode.RoleStandby:
+		add(MetricReplayLagBytes, types.StandardUnitBytes, float64(st.ReplayLagBytes()), false, byRole)
 	}
 	return out
 }

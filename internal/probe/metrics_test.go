@@ -22,10 +22,9 @@ func TestSamplesForPrimaryAndStandby(t *testing.T) {
 	primary := &pgnode.Status{CurrentLSN: pgnode.MustParseLSN("16/B374D848")}
 	got := points(aggregate(samplesFor(clusterLbl, "node1", at, heartbeatHealthy, pgnode.RolePrimary, primary), time.Second))
 	want := map[[2]string]float64{
-		{MetricHeartbeat, byNode1}:    1,
-		{MetricHeartbeat, byPrimary}:  1,
-		{MetricPrimaryLSN, byNode1}:   float64(0x16B374D848),
-		{MetricPrimaryLSN, byPrimary}: float64(0x16B374D848),
+		{MetricHeartbeat, byNode1}:   1,
+		{MetricHeartbeat, byPrimary}: 1,
+		{MetricPrimaryLSN, byNode1}:  float64(0x16B374D848),
 	}
 	if len(got) != len(want) {
 		t.Fatalf("primary samples %+v, want %d", got, len(want))
@@ -38,9 +37,26 @@ func TestSamplesForPrimaryAndStandby(t *testing.T) {
 
 	standby := &pgnode.Status{InRecovery: true, ReceiveLSN: pgnode.MustParseLSN("0/5000"), ReplayLSN: pgnode.MustParseLSN("0/4000")}
 	got = points(aggregate(samplesFor(clusterLbl, "node1", at, heartbeatHealthy, pgnode.RoleStandby, standby), time.Second))
-	if total(got, MetricReplayLagBytes, byNode1, 0x1000) != 1 || total(got, MetricReplayLagBytes, byStandby, 0x1000) != 1 ||
-		total(got, MetricHeartbeat, byStandby, 1) != 1 || len(got) != 4 {
-		t.Fatalf("standby samples %+v", got)
+	if total(got, MetricReplayLagBytes, byStandby, 0x1000) != 1 || len(got) != 1 {
+		t.Fatalf("standby samples %+v, want only ReplayLagBytes under Role=standby", got)
+	}
+
+	// A writable node the agent does not let publish as primary (not the
+	// recorded primary with a lease) publishes nothing while healthy: its
+	// heartbeats must not keep the primary's series alive.
+	if s := samplesFor(clusterLbl, "node1", at, heartbeatHealthy, pgnode.RoleUnknown, primary); len(s) != 0 {
+		t.Fatalf("writable node without the primary role published %+v", s)
+	}
+	// Only bad values are urgent.
+	for _, s := range samplesFor(clusterLbl, "node1", at, heartbeatHealthy, pgnode.RolePrimary, primary) {
+		if s.Urgent {
+			t.Errorf("healthy sample %+v is urgent", s)
+		}
+	}
+	for _, s := range samplesFor(clusterLbl, "node1", at, heartbeatUnhealthy, pgnode.RolePrimary, nil) {
+		if !s.Urgent {
+			t.Errorf("unhealthy sample %+v is not urgent", s)
+		}
 	}
 }
 

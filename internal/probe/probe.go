@@ -231,14 +231,18 @@ func (p *Probe) logChanges(prev Snapshot, obs Observation, hb heartbeat, role pg
 }
 
 // AddNodeSample publishes one more value under {Cluster, Node} (the node
-// agent's metrics ride on the probe's publisher).
+// agent's metrics ride on the probe's publisher). The agent publishes
+// only while something is wrong (and once when it is over), so its
+// samples are urgent: they reach CloudWatch within a second.
 func (p *Probe) AddNodeSample(metric string, value float64, at time.Time) {
-	p.pub.Add(Sample{Metric: metric, Unit: types.StandardUnitCount, Dimensions: dims(DimCluster, p.cfg.Cluster, DimNode, p.cfg.Node), Value: value, At: at})
+	p.pub.Add(Sample{Metric: metric, Unit: types.StandardUnitCount, Dimensions: dims(DimCluster, p.cfg.Cluster, DimNode, p.cfg.Node),
+		Value: value, At: at, Urgent: true})
 }
 
 // AddClusterSample publishes one more value under {Cluster} alone: a
 // metric of the cluster that whichever node observes it publishes (the
 // standby's PrimaryReachable), so an alarm on it follows the roles.
+// Urgent, like AddNodeSample's.
 func (p *Probe) AddClusterSample(metric string, value float64, at time.Time) {
-	p.pub.Add(Sample{Metric: metric, Unit: types.StandardUnitCount, Dimensions: dims(DimCluster, p.cfg.Cluster), Value: value, At: at})
+	p.pub.Add(Sample{Metric: metric, Unit: types.StandardUnitCount, Dimensions: dims(DimCluster, p.cfg.Cluster), Value: value, At: at, Urgent: true})
 }

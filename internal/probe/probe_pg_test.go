@@ -111,10 +111,10 @@ func TestProbeAgainstRealPostgres(t *testing.T) {
 	}
 	var sawLSN bool
 	for _, p := range a {
-		sawLSN = sawLSN || (p.metric == MetricPrimaryLSN && p.dims == byPrimary && p.value > 0)
+		sawLSN = sawLSN || (p.metric == MetricPrimaryLSN && p.dims == byNode1 && p.value > 0)
 	}
 	if !sawLSN {
-		t.Fatal("no PrimaryLSN under Role=primary")
+		t.Fatal("no PrimaryLSN under Node=node1")
 	}
 	b := points(cwB.datums())
 	byNode2 := "Cluster=prod;Node=node2;"

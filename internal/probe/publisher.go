@@ -17,6 +17,17 @@ import (
 	"github.com/switchyard/switchyard/internal/awsapi"
 )
 
+// DefaultFlushInterval is how often the agent sends its metrics when
+// nothing is wrong. CloudWatch bills each PutMetricData request, so this
+// sets most of the agents' CloudWatch bill: 2 nodes × 30 days / 50 s =
+// 103,680 requests a month ($1.04). Every healthy heartbeat reaches
+// CloudWatch up to this late, which the defaults allow for: the heartbeat
+// alarm's period is 60 s (a sample of one period is sent at least 10 s
+// before the next one closes) and Assess counts a heartbeat as stale only
+// after 90 s (cluster detection.heartbeatStaleSeconds). Bad news does not
+// wait for it (Sample.Urgent).
+const DefaultFlushInterval = 50 * time.Second
+
 // PublisherConfig tunes how samples reach CloudWatch.
 type PublisherConfig struct {
 	Namespace string
@@ -25,6 +36,11 @@ type PublisherConfig struct {
 	// period (e.g. 5s for 10-second alarms); each flush is one
 	// PutMetricData call per 1,000 datums, which is what CloudWatch bills.
 	FlushInterval time.Duration
+	// UrgentDelay is how soon after an urgent sample (Sample.Urgent) a
+	// flush is made, so that bad news does not wait for FlushInterval.
+	// Urgent flushes are one call each while they last, which costs
+	// nothing while the cluster is healthy.
+	UrgentDelay time.Duration
 	// Bucket is the aggregation granularity: samples of one series within
 	// a bucket become one datum (Values/Counts) stamped at its start.
 	// 1s keeps CloudWatch's full high-resolution timing.
@@ -61,19 +77,26 @@ type Publisher struct {
 	mu    sync.Mutex
 	buf   []Sample
 	stats PublisherStats
+	// urgent is signalled (without blocking) when an urgent sample is
+	// added; Run then flushes within UrgentDelay.
+	urgent chan struct{}
 	// flushMu serialises flushes (Run's loop and explicit Flush calls).
 	flushMu sync.Mutex
 }
 
 // NewPublisher returns a Publisher sending to cw. Zero fields of cfg get
-// defaults (namespace "Switchyard", flush 5s, bucket 1s, 10,000 samples,
-// backoff cap 1m, call timeout 10s, shutdown 5s).
+// defaults (namespace "Switchyard", flush DefaultFlushInterval, urgent
+// delay 1s, bucket 1s, 10,000 samples, backoff cap 1m, call timeout 10s,
+// shutdown 5s).
 func NewPublisher(cw awsapi.CloudWatchAPI, cfg PublisherConfig, log *slog.Logger) *Publisher {
 	if cfg.Namespace == "" {
 		cfg.Namespace = "Switchyard"
 	}
 	if cfg.FlushInterval <= 0 {
-		cfg.FlushInterval = 5 * time.Second
+		cfg.FlushInterval = DefaultFlushInterval
+	}
+	if cfg.UrgentDelay <= 0 {
+		cfg.UrgentDelay = time.Second
 	}
 	if cfg.Bucket <= 0 {
 		cfg.Bucket = time.Second
@@ -93,7 +116,7 @@ func NewPublisher(cw awsapi.CloudWatchAPI, cfg PublisherConfig, log *slog.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Publisher{cw: cw, cfg: cfg, log: log}
+	return &Publisher{cw: cw, cfg: cfg, log: log, urgent: make(chan struct{}, 1)}
 }
 
 // Add queues samples for the next flush. When the buffer is full the
@@ -103,6 +126,15 @@ func (p *Publisher) Add(samples ...Sample) {
 	defer p.mu.Unlock()
 	p.buf = append(p.buf, samples...)
 	p.trimLocked()
+	for _, s := range samples {
+		if s.Urgent {
+			select {
+			case p.urgent <- struct{}{}:
+			default: // already signalled
+			}
+			break
+		}
+	}
 }
 
 func (p *Publisher) trimLocked() {
@@ -121,13 +153,15 @@ func (p *Publisher) Stats() PublisherStats {
 	return s
 }
 
-// Run flushes every FlushInterval until ctx ends, backing off
-// exponentially (with jitter, up to MaxBackoff) while calls fail, then
-// makes one last flush bounded by ShutdownTimeout.
+// Run flushes every FlushInterval, and within UrgentDelay of an urgent
+// sample, until ctx ends, backing off exponentially (with jitter, up to
+// MaxBackoff) while calls fail (urgent samples then wait for the backoff
+// too), then makes one last flush bounded by ShutdownTimeout.
 func (p *Publisher) Run(ctx context.Context) {
 	failures := 0
 	timer := time.NewTimer(p.cfg.FlushInterval)
 	defer timer.Stop()
+	due := time.Now().Add(p.cfg.FlushInterval)
 	for {
 		select {
 		case <-ctx.Done():
@@ -137,6 +171,13 @@ func (p *Publisher) Run(ctx context.Context) {
 			}
 			cancel()
 			return
+		case <-p.urgent:
+			if failures > 0 || time.Until(due) <= p.cfg.UrgentDelay {
+				continue // backing off, or the next flush is as soon anyway
+			}
+			timer.Reset(p.cfg.UrgentDelay)
+			due = time.Now().Add(p.cfg.UrgentDelay)
+			continue
 		case <-timer.C:
 		}
 		if err := p.Flush(ctx); err != nil {
@@ -148,10 +189,12 @@ func (p *Publisher) Run(ctx context.Context) {
 			p.log.Warn("CloudWatch flush failed; backing off", "error", err, "failures", failures,
 				"retryIn", wait.String(), "buffered", p.Stats().Buffered)
 			timer.Reset(wait)
+			due = time.Now().Add(wait)
 			continue
 		}
 		failures = 0
 		timer.Reset(p.cfg.FlushInterval)
+		due = time.Now().Add(p.cfg.FlushInterval)
 	}
 }
 

@@ -210,3 +210,52 @@ func TestRetryable(t *testing.T) {
 		}
 	}
 }
+
+// An urgent sample is sent within UrgentDelay although the next regular
+// flush is an hour away; healthy samples wait for it.
+func TestUrgentSampleFlushesAtOnce(t *testing.T) {
+	cw := &fakeCloudWatch{}
+	p := NewPublisher(cw, PublisherConfig{Namespace: "Switchyard", FlushInterval: time.Hour, UrgentDelay: 10 * time.Millisecond}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	p.Add(heartbeats(3, time.Unix(9900, 0), time.Second)...)
+	// Nothing urgent: no call until the hour is up. Give Run the time an
+	// urgent flush would take, several times over, and count the calls.
+	p.Add(Sample{Metric: "Probe", Dimensions: dims(DimCluster, "prod"), Value: 1, At: time.Unix(9903, 0)})
+	time.Sleep(100 * time.Millisecond) // asserting that nothing happens: a bounded wait, not synchronisation
+	if accepted, _ := cw.callCount(); accepted != 0 {
+		t.Fatalf("%d calls without an urgent sample and an hour's flush interval", accepted)
+	}
+	bad := Sample{Metric: MetricHeartbeat, Dimensions: dims(DimCluster, "prod", DimNode, "node1"), Value: 0, At: time.Unix(9904, 0), Urgent: true}
+	p.Add(bad)
+	waitFor(t, 5*time.Second, "the urgent flush", func() bool { return p.Stats().Sent == 5 })
+	if accepted, _ := cw.callCount(); accepted != 1 {
+		t.Fatalf("%d calls, want one urgent call carrying all 5 samples", accepted)
+	}
+}
+
+// While calls fail, urgent samples wait for the backoff like the rest:
+// bad news must not turn throttling into a retry storm.
+func TestUrgentSamplesRespectTheBackoff(t *testing.T) {
+	cw := &fakeCloudWatch{}
+	cw.failWith(throttling())
+	// The backoff after a failure starts at the flush interval: an hour.
+	p := NewPublisher(cw, PublisherConfig{Namespace: "Switchyard", FlushInterval: time.Hour, UrgentDelay: time.Millisecond,
+		MaxBackoff: time.Hour}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	p.Add(Sample{Metric: MetricHeartbeat, Dimensions: dims(DimCluster, "prod", DimNode, "node1"), Value: 0, At: time.Unix(9900, 0), Urgent: true})
+	waitFor(t, 5*time.Second, "the throttled urgent call", func() bool { return p.Stats().Failures == 1 })
+	for i := range 20 {
+		p.Add(Sample{Metric: MetricHeartbeat, Dimensions: dims(DimCluster, "prod", DimNode, "node1"), Value: 0, At: time.Unix(9901+int64(i), 0), Urgent: true})
+	}
+	time.Sleep(100 * time.Millisecond) // asserting that nothing happens: a bounded wait, not synchronisation
+	if st := p.Stats(); st.Calls != 1 {
+		t.Fatalf("%d calls during the backoff after a throttled call, want 1", st.Calls)
+	}
+}

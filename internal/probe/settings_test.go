@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/switchyard/switchyard/internal/cluster"
 )
 
 func parse(t *testing.T, args ...string) *pflag.FlagSet {
@@ -171,4 +173,15 @@ func TestNames(t *testing.T) {
 			t.Errorf("flag --%s: usage %q", f.Name, f.Usage)
 		}
 	})
+}
+
+// The agents' default flush interval and the cluster's default heartbeat
+// staleness are two ends of one timing: a healthy primary's newest
+// heartbeat in CloudWatch is up to one flush interval old (plus the call),
+// and Assess must not call that stale.
+func TestDefaultFlushIntervalFitsTheStaleLimit(t *testing.T) {
+	stale := time.Duration(cluster.DefaultHeartbeatStaleSeconds) * time.Second
+	if margin := stale - DefaultSettings().FlushInterval; margin < 30*time.Second {
+		t.Fatalf("flush interval %s leaves %s before the %s stale limit, want at least 30s", DefaultSettings().FlushInterval, margin, stale)
+	}
 }
