@@ -58,7 +58,13 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 	return resp, nil
 }
 
-// recordChanges decodes a stream record's images and diffs them.
+// recordChanges decodes a stream record's images and diffs them. The
+// table holds two items per cluster (see store's Layout): a record item's
+// changes are the redundancy ones (its images hold no history, unless an
+// earlier version kept the history inside them), a history item's the new
+// entries. A history item appearing (INSERT) announces only its newest
+// entry: the others, when it has any, were moved out of the record item,
+// where they were announced when they were new.
 func recordChanges(r events.DynamoDBEventRecord) ([]Change, error) {
 	if r.EventName == "REMOVE" || len(r.Change.NewImage) == 0 {
 		return nil, nil
@@ -74,6 +80,18 @@ func recordChanges(r events.DynamoDBEventRecord) ([]Change, error) {
 			return nil, fmt.Errorf("old image: %w", err)
 		}
 		old = &o
+	} else if isHistoryImage(r.Change.NewImage) && len(cur.History) > 1 {
+		cur.History = cur.History[len(cur.History)-1:]
 	}
 	return Changes(old, cur), nil
+}
+
+// isHistoryImage reports whether a stream image is of a history item.
+func isHistoryImage(img map[string]events.DynamoDBAttributeValue) bool {
+	k, ok := img["cluster"]
+	if !ok || k.DataType() != events.DataTypeString {
+		return false
+	}
+	_, isHistory := store.ParseHistoryKey(k.String())
+	return isHistory
 }

@@ -13,11 +13,22 @@ import (
 	"github.com/switchyard/switchyard/internal/store"
 )
 
-// image is rec as a stream record's image: the store's item in DynamoDB
-// JSON, decoded by aws-lambda-go as the Lambda runtime does.
+// image is rec's record item as a stream record's image: the store's item
+// in DynamoDB JSON, decoded by aws-lambda-go as the Lambda runtime does.
 func image(t *testing.T, rec store.Record) map[string]events.DynamoDBAttributeValue {
 	t.Helper()
-	raw, err := json.Marshal(dynamoJSON(&types.AttributeValueMemberM{Value: store.EncodeRecord(rec)}).(map[string]any)["M"])
+	return lambdaImage(t, store.EncodeRecord(rec))
+}
+
+// historyImage is rec's history item as a stream record's image.
+func historyImage(t *testing.T, rec store.Record) map[string]events.DynamoDBAttributeValue {
+	t.Helper()
+	return lambdaImage(t, store.EncodeHistory(rec))
+}
+
+func lambdaImage(t *testing.T, it map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
+	t.Helper()
+	raw, err := json.Marshal(dynamoJSON(&types.AttributeValueMemberM{Value: it}).(map[string]any)["M"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +75,17 @@ func TestImageRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, rec) {
-		t.Fatalf("round trip:\n got %+v\nwant %+v", got, rec)
+	want := rec
+	want.History = nil // the record item holds no history
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("record item round trip:\n got %+v\nwant %+v", got, want)
+	}
+	got, err = decodeImage(historyImage(t, rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = store.Record{Cluster: "orders", Epoch: 7, Primary: "node2", Version: 40, History: rec.History}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("history item round trip:\n got %+v\nwant %+v", got, want)
 	}
 }

@@ -173,12 +173,12 @@ func (f *fakeSNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sn
 	return &sns.PublishOutput{MessageId: aws.String("m")}, nil
 }
 
-// streamRecord builds a MODIFY record the way Lambda delivers it, through
-// the event's JSON form.
+// streamRecord builds a MODIFY record of the history item the way Lambda
+// delivers it, through the event's JSON form.
 func streamRecord(t *testing.T, seq string, old, cur store.Record) events.DynamoDBEventRecord {
 	t.Helper()
 	r := events.DynamoDBEventRecord{EventName: "MODIFY", Change: events.DynamoDBStreamRecord{SequenceNumber: seq,
-		OldImage: image(t, old), NewImage: image(t, cur), StreamViewType: "NEW_AND_OLD_IMAGES"}}
+		OldImage: historyImage(t, old), NewImage: historyImage(t, cur), StreamViewType: "NEW_AND_OLD_IMAGES"}}
 	return r
 }
 
