@@ -53,14 +53,15 @@ func TestRealTemplateRedundancyAndExecutionAlarms(t *testing.T) {
 			t.Errorf("%s actions %v / %v, want the topic", id, a.AlarmActions, a.OKActions)
 		}
 	}
-	// Lost redundancy: the standby's heartbeats and replay lag, as the
-	// standby's probe publishes them under {Cluster, Role=standby}.
+	// Lost redundancy: the standby's replay lag, as the standby's probe
+	// publishes it under {Cluster, Role=standby}; no value at all for 3
+	// minutes is no healthy standby.
 	standby := []Dimension{{Name: "Cluster", Value: "orders"}, {Name: "Role", Value: "standby"}}
 	for id, want := range map[string]struct {
 		metric, stat, op, missing string
 		threshold                 float64
 	}{
-		"StandbyHeartbeatAlarm": {"Heartbeat", "Maximum", "LessThanThreshold", "breaching", 1},
+		"StandbyHeartbeatAlarm": {"ReplayLagBytes", "SampleCount", "LessThanThreshold", "breaching", 1},
 		"ReplicationLagAlarm":   {"ReplayLagBytes", "Minimum", "GreaterThanThreshold", "notBreaching", 1048576},
 	} {
 		a := app.Alarms[id]
@@ -149,10 +150,13 @@ func fmtCondition(c map[string]any) string {
 // machine and the functions of this stack; its alarm widget shows the two
 // detection alarms.
 func TestRealTemplateDashboard(t *testing.T) {
-	app := loadReal(t, with(scenarios()[0].params, "MetricNamespace", "Acme/Db"))
-	d := app.Dashboards["Dashboard"]
-	if d == nil || d.DashboardName != "switchyard-orders" {
-		t.Fatalf("dashboard %+v", d)
+	if app := loadReal(t, scenarios()[0].params); len(app.Dashboards) != 0 || app.Outputs["DashboardUrl"] != "" {
+		t.Errorf("a dashboard (%d, URL %q) without Dashboard=true: it costs 3 USD a month", len(app.Dashboards), app.Outputs["DashboardUrl"])
+	}
+	app := loadReal(t, with(scenarios()[0].params, "MetricNamespace", "Acme/Db", "Dashboard", "true"))
+	d := app.Dashboards["PairDashboard"]
+	if d == nil || d.DashboardName != "switchyard-orders" || !strings.Contains(app.Outputs["DashboardUrl"], "switchyard-orders") {
+		t.Fatalf("dashboard %+v, URL %q", d, app.Outputs["DashboardUrl"])
 	}
 	metrics, err := d.Metrics()
 	if err != nil {
@@ -160,8 +164,8 @@ func TestRealTemplateDashboard(t *testing.T) {
 	}
 	published := map[string]map[string]bool{ // metric -> dimension names joined
 		probe.MetricHeartbeat:          {"Cluster,Node": true, "Cluster,Role": true},
-		probe.MetricReplayLagBytes:     {"Cluster,Node": true, "Cluster,Role": true},
-		probe.MetricPrimaryLSN:         {"Cluster,Node": true, "Cluster,Role": true},
+		probe.MetricReplayLagBytes:     {"Cluster,Role": true},
+		probe.MetricPrimaryLSN:         {"Cluster,Node": true},
 		agent.MetricSyncCommitsWaiting: {"Cluster,Node": true},
 		agent.MetricPrimaryReachable:   {"Cluster": true},
 		agent.MetricLeaseSecondsLeft:   {"Cluster,Node": true},

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchyard/switchyard/internal/agent"
 	"github.com/switchyard/switchyard/internal/cluster"
@@ -246,9 +247,16 @@ func TestRealTemplateAlarmRuleConfigAndProbeAgree(t *testing.T) {
 			cfg.Detection.Namespace, probe.MetricHeartbeat, wantDims)
 	}
 	in := alarm.PutMetricAlarmInput()
-	if *in.Period != 10 || *in.EvaluationPeriods != 2 || *in.DatapointsToAlarm != 2 || *in.Threshold != 1 ||
+	if *in.Period != 60 || *in.EvaluationPeriods != 2 || *in.DatapointsToAlarm != 2 || *in.Threshold != 1 ||
 		in.ComparisonOperator != "LessThanThreshold" || *in.TreatMissingData != "breaching" || in.Statistic != "Maximum" {
 		t.Errorf("PutMetricAlarmInput = %+v", in)
+	}
+	// With missing data breaching, every period must hold a heartbeat by
+	// the time the alarm evaluates it: the agents' default flush interval
+	// leaves at least 10 s of each period for the call and ingestion.
+	if margin := time.Duration(*in.Period)*time.Second - probe.DefaultSettings().FlushInterval; margin < 10*time.Second {
+		t.Errorf("heartbeat alarm period %d s and agent flush interval %s: %s left for delivery, want >= 10s",
+			*in.Period, probe.DefaultSettings().FlushInterval, margin)
 	}
 }
 
