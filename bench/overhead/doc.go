@@ -8,9 +8,11 @@
 //
 // # What runs
 //
-// The real agent: nodeprobe is built with `go build -o <tmp>/nodeprobe
-// ./nodeprobe` and runs as one separate process per node, as its systemd
-// unit would (root, pg_ctl through runuser as the data directory's owner),
+// The real agent: nodeprobe is built as it is deployed, as `make agent`
+// builds it (`CGO_ENABLED=0 go build -trimpath -ldflags="-s -w"`, a static
+// binary; -build plain measures a bare `go build`, which is dynamically
+// linked and maps the C library: about 1.2 MiB more RSS), and runs as one
+// separate process per node, as its systemd unit would (root, pg_ctl through runuser as the data directory's owner),
 // next to a synchronous PostgreSQL pair started by internal/pgharness
 // (node1 primary, node2 standby). The AWS emulator (internal/localaws:
 // DynamoDB, CloudWatch, EC2, Step Functions, with AWS's throttling) is
@@ -33,7 +35,10 @@
 // default DSN), --imds-endpoint and --state-machine-arn (a state machine
 // the fast path could start; it does not while the primary is healthy).
 // The agents' environment is built from scratch, so no SWITCHYARD_* or
-// AWS_* variable of the caller changes a setting.
+// AWS_* variable of the caller changes a setting. GOGC, GOMEMLIMIT and
+// GOMAXPROCS pass through, to measure the agent under them (the output
+// names them); without GOMEMLIMIT the agent sets its own default soft
+// memory limit (nodeprobe's defaultMemoryLimit), as on a node.
 //
 // One setting differs from a deployment: --watchdog none. There is no
 // /dev/watchdog here, and loading softdog on a shared machine would reset
@@ -78,7 +83,9 @@
 // # Output
 //
 // A table on stdout and one JSON line per run appended to -out
-// (bench/results/overhead.jsonl): duration_s, the settings, the host (cores,
+// (bench/results/overhead.jsonl): duration_s, the settings, agent_build
+// (the build command), agent_text_bytes (the binary's read-only loaded
+// sections, `size`'s text), runtime_env, the host (cores,
 // load averages at the start and end, the whole machine's busy share over
 // the window), per node rss_mb_median, rss_mb_max, rss_mb_peak,
 // cpu_pct_of_core, children_cpu_pct_of_core and its calls per hour, and

@@ -24,6 +24,7 @@ type options struct {
 	Duration, Warmup time.Duration
 	Out              string
 	Verbose          bool
+	Build            string
 }
 
 func main() {
@@ -32,6 +33,7 @@ func main() {
 	flag.DurationVar(&o.Warmup, "warmup", 15*time.Second, "how long the pair runs steady before measuring (start-up is not counted)")
 	flag.StringVar(&o.Out, "out", filepath.Join("bench", "results", "overhead.jsonl"), "JSON lines output; one line is appended per run")
 	flag.BoolVar(&o.Verbose, "verbose", false, "print the PostgreSQL harness's progress")
+	flag.StringVar(&o.Build, "build", buildRelease, "how nodeprobe is built: "+buildRelease+" (as `make agent`: the deployed, static binary) or "+buildPlain+" (go build)")
 	flag.Parse()
 	if o.Duration < 10*time.Second || o.Warmup < 0 {
 		fmt.Fprintln(os.Stderr, "overhead: -duration must be at least 10s and -warmup not negative")
@@ -69,8 +71,16 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	fmt.Println("building nodeprobe (go build -o <tmp>/nodeprobe ./nodeprobe)")
-	bin, err := buildAgent(ctx, repo, b.dir)
+	build, err := agentBuildFor(o.Build)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("building nodeprobe (%s)\n", build.String("<tmp>/nodeprobe"))
+	bin, err := buildAgent(ctx, repo, b.dir, build)
+	if err != nil {
+		return err
+	}
+	text, err := textBytes(bin)
 	if err != nil {
 		return err
 	}
@@ -124,6 +134,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	res.AgentBuild, res.AgentTextBytes = build.String("nodeprobe"), text
 	// Stop the agents before reporting, so that a bad shutdown is said
 	// next to the figures; they were measured before it.
 	for _, p := range b.agents {

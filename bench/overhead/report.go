@@ -23,8 +23,15 @@ type result struct {
 	DurationS float64       `json:"duration_s"`
 	WarmupS   float64       `json:"warmup_s"`
 	Settings  agentSettings `json:"settings"`
-	Host      hostInfo      `json:"host"`
-	Nodes     []nodeResult  `json:"nodes"`
+	// AgentBuild is the command that built the agent; AgentTextBytes its
+	// read-only loaded sections (`size`'s text), nearly all resident.
+	AgentBuild     string `json:"agent_build"`
+	AgentTextBytes uint64 `json:"agent_text_bytes"`
+	// RuntimeEnv is the Go runtime settings passed to the agents (GOGC,
+	// GOMEMLIMIT, GOMAXPROCS); absent when none.
+	RuntimeEnv map[string]string `json:"runtime_env,omitempty"`
+	Host       hostInfo          `json:"host"`
+	Nodes      []nodeResult      `json:"nodes"`
 	// CallsPerHour is by operation ("dynamodb:GetItem"), both agents
 	// together: the cluster's.
 	CallsPerHour      map[string]float64 `json:"calls_per_hour"`
@@ -108,6 +115,7 @@ func buildResult(m measurement, b *bench, hz int64, o options, pgVersion string)
 			Replication:    b.cfg.Replication.Mode + "/" + b.cfg.Replication.SyncPolicy,
 			Watchdog:       "none", LogLevel: d.LogLevel,
 		},
+		RuntimeEnv: runtimeEnv(),
 		Host: hostInfo{Cores: runtime.NumCPU(), LoadavgStart: m.LoadStart, LoadavgEnd: m.LoadEnd,
 			BusyPct: round(busyPercent(m.CPUStart, m.CPUEnd), 1), Go: runtime.Version(), PostgreSQL: pgVersion},
 	}
@@ -169,6 +177,10 @@ func printReport(w io.Writer, r result) {
 	fmt.Fprintf(w, "agent settings (defaults): interval %gs, check-timeout %gs, flush-interval %gs, aggregate %gs;\n", s.IntervalS, s.CheckTimeoutS, s.FlushIntervalS, s.AggregateS)
 	fmt.Fprintf(w, "  lease %gs renewed every %gs; fast-path check every %gs; log level %s; watchdog %s (no /dev/watchdog here)\n",
 		s.LeaseS, s.LeaseRenewS, s.FastPathCheckS, s.LogLevel, s.Watchdog)
+	fmt.Fprintf(w, "agent build: %s (text %d bytes)\n", r.AgentBuild, r.AgentTextBytes)
+	if len(r.RuntimeEnv) > 0 {
+		fmt.Fprintf(w, "Go runtime settings passed to the agents: %v\n", r.RuntimeEnv)
+	}
 	fmt.Fprintf(w, "host: %d cores, shared with the emulator, PostgreSQL and whatever else runs; load average %s -> %s; machine %.0f%% busy over the run\n",
 		h.Cores, h.LoadavgStart, h.LoadavgEnd, h.BusyPct)
 

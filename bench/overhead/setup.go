@@ -66,22 +66,6 @@ func (b *bench) close() error {
 	return errors.Join(errs...)
 }
 
-// buildAgent builds the node agent as the brief of the benchmark says:
-// a plain go build of ./nodeprobe, as `make build` does.
-func buildAgent(ctx context.Context, repo, dir string) (string, error) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		return "", fmt.Errorf("building nodeprobe: the go command is not on PATH: %w", err)
-	}
-	bin := filepath.Join(dir, "nodeprobe")
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", bin, "./nodeprobe")
-	cmd.Dir = repo
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build -o %s ./nodeprobe: %w\n%s", bin, err, out)
-	}
-	return bin, nil
-}
-
 // startEmulator serves the services a node agent calls (DynamoDB for the
 // cluster record, CloudWatch for its metrics, EC2 for rejoin snapshots,
 // Step Functions for the fast path) on one loopback endpoint, with AWS's
@@ -259,6 +243,22 @@ type agentProc struct {
 	err                error // the exit, once done is closed
 }
 
+// runtimeEnv is the Go runtime's settings in the benchmark's environment,
+// which pass through to the agents to measure them under those settings
+// (docs/benchmarks.md); nil when none is set.
+func runtimeEnv() map[string]string {
+	var env map[string]string
+	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS"} {
+		if v, ok := os.LookupEnv(k); ok {
+			if env == nil {
+				env = map[string]string{}
+			}
+			env[k] = v
+		}
+	}
+	return env
+}
+
 // Caller is the access key id an agent signs with: the call log's caller.
 func callerName(node string) string { return "nodeprobe-" + node }
 
@@ -309,10 +309,8 @@ func (b *bench) startAgent(bin string, n nodeSpec, pg localPG) (*agentProc, erro
 	}
 	// The Go runtime's settings pass through, to measure the agent under
 	// them (docs/benchmarks.md).
-	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS"} {
-		if v, ok := os.LookupEnv(k); ok {
-			p.cmd.Env = append(p.cmd.Env, k+"="+v)
-		}
+	for k, v := range runtimeEnv() {
+		p.cmd.Env = append(p.cmd.Env, k+"="+v)
 	}
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	// Its own process group (a Ctrl-C reaches the benchmark, which stops
