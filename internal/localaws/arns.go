@@ -43,6 +43,7 @@ func (s *Server) annotate(call *Call, body []byte) {
 	callMu.Unlock()
 	region, op := call.Region, call.Operation
 	var arns []string
+	var items []ItemCall
 	ctx := map[string][]string{}
 	add := func(format string, args ...any) { arns = append(arns, fmt.Sprintf(format, args...)) }
 	switch call.Service {
@@ -65,7 +66,16 @@ func (s *Server) annotate(call *Call, body []byte) {
 		for _, t := range ids {
 			add("arn:aws:dynamodb:%s:%s:table/%s", region, account, t)
 		}
-		if len(ids) == 1 {
+		if op == "TransactWriteItems" {
+			items = s.transactItems(region, account, body)
+			var keys []string
+			for _, it := range items {
+				keys = append(keys, it.Context["dynamodb:LeadingKeys"]...)
+			}
+			if keys = dedupe(keys); len(keys) > 0 {
+				ctx["dynamodb:LeadingKeys"] = keys
+			}
+		} else if len(ids) == 1 {
 			if k := s.leadingKey(ids[0], body); k != "" {
 				ctx["dynamodb:LeadingKeys"] = []string{k}
 			}
@@ -140,7 +150,61 @@ func (s *Server) annotate(call *Call, body []byte) {
 	if len(ctx) > 0 {
 		call.Context = ctx
 	}
+	call.Items = items
 	callMu.Unlock()
+}
+
+// ItemCall is one action of a DynamoDB transaction as IAM authorizes it.
+type ItemCall struct {
+	Operation string              // PutItem, UpdateItem, DeleteItem or ConditionCheckItem
+	ARNs      []string            // the table
+	Context   map[string][]string // dynamodb:LeadingKeys: the item's hash key
+}
+
+// transactOperations maps the members of a TransactWriteItems element to
+// the action IAM authorizes it as.
+var transactOperations = map[string]string{
+	"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem",
+}
+
+// transactItems reads the actions of a TransactWriteItems request.
+func (s *Server) transactItems(region, account string, body []byte) []ItemCall {
+	var in struct {
+		TransactItems []map[string]json.RawMessage
+	}
+	if json.Unmarshal(body, &in) != nil {
+		return nil
+	}
+	var out []ItemCall
+	for _, ti := range in.TransactItems {
+		for member, raw := range ti {
+			op, ok := transactOperations[member]
+			if !ok {
+				continue
+			}
+			var action struct{ TableName string }
+			if json.Unmarshal(raw, &action) != nil || action.TableName == "" {
+				continue
+			}
+			it := ItemCall{Operation: op, ARNs: []string{fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, account, action.TableName)}}
+			if k := s.leadingKey(action.TableName, raw); k != "" {
+				it.Context = map[string][]string{"dynamodb:LeadingKeys": {k}}
+			}
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func copyItems(in []ItemCall) []ItemCall {
+	if in == nil {
+		return nil
+	}
+	out := make([]ItemCall, len(in))
+	for i, it := range in {
+		out[i] = ItemCall{Operation: it.Operation, ARNs: append([]string(nil), it.ARNs...), Context: copyContext(it.Context)}
+	}
+	return out
 }
 
 // ec2AuthorizedTypes are the resource types IAM authorizes an EC2 action

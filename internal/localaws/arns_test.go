@@ -2,6 +2,7 @@ package localaws
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -92,5 +93,46 @@ func TestCallLogRecordsARNsAndConditionKeys(t *testing.T) {
 		if !reflect.DeepEqual(got.ARNs, c.arns) || !reflect.DeepEqual(got.Context, c.ctx) {
 			t.Errorf("%s %s %s: ARNs %v context %v, want %v %v", c.service, c.op, c.ids, got.ARNs, got.Context, c.arns, c.ctx)
 		}
+	}
+}
+
+// IAM authorizes each item of a DynamoDB transaction as its own action,
+// with its own dynamodb:LeadingKeys: the call log records them one by one.
+func TestCallLogSplitsATransactionIntoItems(t *testing.T) {
+	s := NewServer()
+	s.SetTableHashKey("switchyard-demo", "cluster")
+	s.Register(namedService{"dynamodb"})
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	body := `{"TransactItems":[
+		{"Put":{"TableName":"switchyard-demo","Item":{"cluster":{"S":"demo"},"version":{"N":"3"}},"ConditionExpression":"#v = :v"}},
+		{"Put":{"TableName":"switchyard-demo","Item":{"cluster":{"S":"demo#history"},"history":{"L":[]}}}},
+		{"Update":{"TableName":"switchyard-demo","Key":{"cluster":{"S":"other"}},"UpdateExpression":"SET a = :a"}},
+		{"Delete":{"TableName":"switchyard-demo","Key":{"cluster":{"S":"gone"}}}},
+		{"ConditionCheck":{"TableName":"switchyard-demo","Key":{"cluster":{"S":"demo"}},"ConditionExpression":"attribute_exists(cluster)"}}]}`
+	req, _ := http.NewRequest(http.MethodPost, hs.URL, bytes.NewReader([]byte(body)))
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=agent-node1/20261126/us-east-1/dynamodb/aws4_request, Signature=x")
+	req.Header.Set("X-Op", "TransactWriteItems")
+	req.Header.Set("X-Ids", "switchyard-demo,switchyard-demo")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	calls := s.Calls()
+	got := calls[len(calls)-1]
+	table := "arn:aws:dynamodb:us-east-1:123456789012:table/switchyard-demo"
+	if !reflect.DeepEqual(got.ARNs, []string{table}) ||
+		!reflect.DeepEqual(got.Context, map[string][]string{"dynamodb:LeadingKeys": {"demo", "demo#history", "other", "gone"}}) {
+		t.Errorf("call: ARNs %v context %v", got.ARNs, got.Context)
+	}
+	var items []string
+	for _, it := range got.Items {
+		items = append(items, fmt.Sprintf("%s %v %v", it.Operation, it.ARNs, it.Context["dynamodb:LeadingKeys"]))
+	}
+	want := []string{"PutItem [" + table + "] [demo]", "PutItem [" + table + "] [demo#history]", "UpdateItem [" + table + "] [other]",
+		"DeleteItem [" + table + "] [gone]", "ConditionCheckItem [" + table + "] [demo]"}
+	if !reflect.DeepEqual(items, want) {
+		t.Errorf("items:\n %q\nwant\n %q", items, want)
 	}
 }

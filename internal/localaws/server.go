@@ -47,7 +47,12 @@ type Call struct {
 	// Context holds the IAM condition keys of the request the emulator
 	// can derive: cloudwatch:namespace, dynamodb:LeadingKeys,
 	// route53:ChangeResourceRecordSetsNormalizedRecordNames.
-	Context   map[string][]string
+	Context map[string][]string
+	// Items are, for a DynamoDB TransactWriteItems, its actions as IAM
+	// authorizes them: each item as its own PutItem, UpdateItem,
+	// DeleteItem or ConditionCheckItem, on its table, with its own
+	// dynamodb:LeadingKeys (ARNs and Context above sum them up).
+	Items     []ItemCall
 	Time      time.Time // when the call arrived
 	ErrorCode string    // AWS error code returned, "" on success
 	Request   *http.Request
@@ -139,7 +144,7 @@ func (s *Server) Calls() []Call {
 		out = append(out, Call{
 			Service: c.Service, Operation: c.Operation, AccessKeyID: c.AccessKeyID,
 			Region: c.Region, Resources: append([]string(nil), c.Resources...),
-			ARNs: append([]string(nil), c.ARNs...), Context: copyContext(c.Context),
+			ARNs: append([]string(nil), c.ARNs...), Context: copyContext(c.Context), Items: copyItems(c.Items),
 			Time: c.Time, ErrorCode: c.ErrorCode,
 		})
 	}

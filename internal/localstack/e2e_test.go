@@ -200,11 +200,16 @@ func assertCallsAllowed(t *testing.T, s *localstack.Stack) {
 		if call.ErrorCode != "" && len(call.ARNs) == 0 && len(call.Context) == 0 {
 			continue // never answered (an injected partition or fault): nothing to authorize
 		}
-		// Actions, resource ARNs and condition keys, as IAM would.
-		req := samtemplate.Request{Principal: principal, Action: samtemplate.IAMAction(call.Service, call.Operation),
-			Resources: call.ARNs, Context: call.Context}
-		if err := audit.Check(req); err != nil {
-			t.Errorf("%s: %v", call.AccessKeyID, err)
+		// Actions, resource ARNs and condition keys, as IAM would: a
+		// DynamoDB transaction item by item.
+		items := make([]samtemplate.CallItem, len(call.Items))
+		for i, it := range call.Items {
+			items[i] = samtemplate.CallItem{Operation: it.Operation, ARNs: it.ARNs, Context: it.Context}
+		}
+		for _, req := range samtemplate.CallRequests(principal, call.Service, call.Operation, call.ARNs, call.Context, items) {
+			if err := audit.Check(req); err != nil {
+				t.Errorf("%s: %v", call.AccessKeyID, err)
+			}
 		}
 	}
 }

@@ -115,7 +115,8 @@ func TestRealTemplateNodeAgentPolicy(t *testing.T) {
 		actions, resource, condition string
 	}{
 		{"cloudwatch:PutMetricData", "*", "map[StringEquals:map[cloudwatch:namespace:Acme/Db]]"},
-		{"dynamodb:GetItem,dynamodb:PutItem", table, "map[ForAllValues:StringEquals:map[dynamodb:LeadingKeys:[orders]]]"},
+		// The cluster's record item and its history item.
+		{"dynamodb:GetItem,dynamodb:PutItem", table, "map[ForAllValues:StringEquals:map[dynamodb:LeadingKeys:[orders orders#history]]]"},
 		{"states:StartExecution", app.StateMachine.Arn, "map[]"},
 		// Snapshots of the node's own instance only, before a rejoin.
 		{"ec2:CreateSnapshots", "arn:aws:ec2:us-east-1:123456789012:instance/i-0aaa1111,arn:aws:ec2:us-east-1:123456789012:instance/i-0bbb2222," +

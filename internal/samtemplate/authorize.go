@@ -288,3 +288,29 @@ func (au *Audit) Unused(principals ...string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// CallItem is one item of a DynamoDB transaction as the local stack's call
+// log records it (localaws.ItemCall): the action IAM authorizes it as
+// (PutItem, UpdateItem, DeleteItem, ConditionCheckItem), its table and its
+// dynamodb:LeadingKeys.
+type CallItem struct {
+	Operation string
+	ARNs      []string
+	Context   map[string][]string
+}
+
+// CallRequests returns what IAM authorizes for one API call of principal:
+// the call itself, or, for a call with items (TransactWriteItems), one
+// request per item. DynamoDB has no IAM action of its own for a write
+// transaction: it authorizes each item by its underlying action, with the
+// item's key as dynamodb:LeadingKeys.
+func CallRequests(principal, signingName, operation string, arns []string, ctx map[string][]string, items []CallItem) []Request {
+	if len(items) == 0 {
+		return []Request{{Principal: principal, Action: IAMAction(signingName, operation), Resources: arns, Context: ctx}}
+	}
+	out := make([]Request, len(items))
+	for i, it := range items {
+		out[i] = Request{Principal: principal, Action: IAMAction(signingName, it.Operation), Resources: it.ARNs, Context: it.Context}
+	}
+	return out
+}

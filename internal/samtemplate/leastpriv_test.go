@@ -17,6 +17,7 @@ type recordedRun struct {
 		Caller, Service, Operation string
 		ARNs                       []string
 		Context                    map[string][]string
+		Items                      []CallItem // a DynamoDB transaction's items
 	} `json:"calls"`
 }
 
@@ -87,9 +88,10 @@ func auditRun(t *testing.T, templatePath string, run recordedRun) (denied []stri
 		if !ok {
 			continue
 		}
-		req := Request{Principal: p, Action: IAMAction(c.Service, c.Operation), Resources: c.ARNs, Context: c.Context}
-		if err := audit.Check(req); err != nil {
-			denied = append(denied, err.Error())
+		for _, req := range CallRequests(p, c.Service, c.Operation, c.ARNs, c.Context, c.Items) {
+			if err := audit.Check(req); err != nil {
+				denied = append(denied, err.Error())
+			}
 		}
 	}
 	principals := append(sortedKeys(app.Functions), sortedKeys(app.ManagedPolicies)...)
