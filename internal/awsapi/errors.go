@@ -51,10 +51,15 @@ func IsConditionalCheckFailed(err error) bool {
 	return slices.Contains(CancellationReasons(err), "ConditionalCheckFailed")
 }
 
-// IsTransactionConflict reports whether a DynamoDB transaction was
-// cancelled only because another transaction or write was in progress on
-// one of its items (reason TransactionConflict), which retrying resolves.
+// IsTransactionConflict reports whether a DynamoDB write lost to a
+// transaction in progress on its item, which retrying resolves: a single
+// write refused with TransactionConflictException (the SDK does not retry
+// it), or a transaction cancelled only for conflicts (reason
+// TransactionConflict).
 func IsTransactionConflict(err error) bool {
+	if ErrorCode(err) == "TransactionConflictException" {
+		return true
+	}
 	reasons := CancellationReasons(err)
 	return slices.Contains(reasons, "TransactionConflict") && !slices.Contains(reasons, "ConditionalCheckFailed")
 }

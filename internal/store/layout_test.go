@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -238,5 +239,33 @@ func TestInlineEntriesNextToAHistoryItemAreKept(t *testing.T) {
 	}
 	if _, ok := db.items["pg"][attrHistory].(*types.AttributeValueMemberL); ok {
 		t.Fatal("the inline entry stayed in the record item")
+	}
+}
+
+// conflictOnce refuses the first PutItem as DynamoDB refuses a write to an
+// item a transaction is writing (TransactionConflictException, which the
+// SDK does not retry).
+type conflictOnce struct {
+	*fakeDynamoDB
+	done bool
+}
+
+func (c *conflictOnce) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if !c.done {
+		c.done = true
+		return nil, apiErr("TransactionConflictException", "Transaction is ongoing for the item")
+	}
+	return c.fakeDynamoDB.PutItem(ctx, in, opts...)
+}
+
+// A renewal refused because a history transaction was writing the record
+// item at that moment reads again and renews.
+func TestRenewalConflictingWithATransactionReadsAgain(t *testing.T) {
+	_, db := newTestStore(t)
+	s := New(&conflictOnce{fakeDynamoDB: db}, table)
+	db.reads = nil
+	rec, err := s.RenewPrimaryLease(context.Background(), "pg", renewal("node1", t0))
+	if err != nil || rec.PrimaryLease == nil || len(db.reads) != 2 {
+		t.Fatalf("renewal: %+v, %v after %d reads", rec.PrimaryLease, err, len(db.reads))
 	}
 }
