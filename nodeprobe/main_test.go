@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"math"
 	"net"
 	"net/http/httptest"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -123,5 +125,22 @@ func TestRunPublishesToEmulator(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("nodeprobe did not stop")
+	}
+}
+
+// Without GOMEMLIMIT the agent sets defaultMemoryLimit; with it, the
+// runtime's value (read at start-up) stays.
+func TestDefaultMemoryLimit(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+	debug.SetMemoryLimit(math.MaxInt64)
+	setMemoryLimit(func(string) (string, bool) { return "", false })
+	if got := debug.SetMemoryLimit(-1); got != defaultMemoryLimit {
+		t.Errorf("memory limit without GOMEMLIMIT: %d, want %d", got, defaultMemoryLimit)
+	}
+	debug.SetMemoryLimit(math.MaxInt64)
+	setMemoryLimit(func(k string) (string, bool) { return "off", k == "GOMEMLIMIT" })
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("memory limit with GOMEMLIMIT=off: %d, want it left alone", got)
 	}
 }
