@@ -10,16 +10,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
 	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/switchyard/switchyard/internal/agent"
 	"github.com/switchyard/switchyard/internal/pgnode"
@@ -37,7 +38,7 @@ const defaultMemoryLimit = 12 << 20
 
 func main() {
 	setMemoryLimit(os.LookupEnv)
-	if err := newCommand().Execute(); err != nil {
+	if err := execute(context.Background(), os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "nodeprobe:", err)
 		os.Exit(1)
 	}
@@ -51,12 +52,9 @@ func setMemoryLimit(lookupEnv func(string) (string, bool)) {
 	}
 }
 
-func newCommand() *cobra.Command {
-	s := probe.DefaultSettings()
-	cmd := &cobra.Command{
-		Use:   "nodeprobe",
-		Short: "Switchyard node agent: PostgreSQL health, local recovery and CloudWatch heartbeats",
-		Long: `nodeprobe checks the local PostgreSQL at a fixed interval, restarts it locally
+const usage = `nodeprobe: Switchyard node agent: PostgreSQL health, local recovery and CloudWatch heartbeats
+
+nodeprobe checks the local PostgreSQL at a fixed interval, restarts it locally
 (up to --restart-max times within --restart-window) when it stops, and publishes
 to CloudWatch: Heartbeat (1 healthy, 0 unhealthy) under {Cluster, Node} and
 {Cluster, Role}, PrimaryLSN on a primary and ReplayLagBytes on a standby.
@@ -75,24 +73,48 @@ is AWS_REGION, else AWS_DEFAULT_REGION, else instance metadata (unless
 endpoints; AWS_RETRY_MODE and AWS_MAX_ATTEMPTS the retries (default: standard,
 3 attempts).
 
-The Go runtime's soft memory limit is ` + strconv.Itoa(defaultMemoryLimit>>20) + ` MiB unless GOMEMLIMIT is set in the
-environment (GOMEMLIMIT=off removes it).`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		Args:          cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(cmd.Context(), cmd)
-		},
+The Go runtime's soft memory limit is %d MiB unless GOMEMLIMIT is set in the
+environment (GOMEMLIMIT=off removes it).
+
+Usage:
+  nodeprobe [flags]
+
+Flags:
+%s`
+
+// execute parses args (flags only) and runs the agent until ctx ends or
+// SIGTERM or SIGINT arrives; --help writes the usage to out. The agent
+// takes no subcommands, so it parses its flags with pflag alone: cobra
+// would link text/template and its own code for nothing (about 0.1 MB
+// of text every node keeps resident).
+func execute(ctx context.Context, args []string, out io.Writer) error {
+	s := probe.DefaultSettings()
+	fs := pflag.NewFlagSet("nodeprobe", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned; --help is written below
+	s.BindFlags(fs)
+	fs.BoolP("help", "h", false, "help for nodeprobe")
+	switch err := fs.Parse(args); {
+	case errors.Is(err, pflag.ErrHelp):
+		_, err = fmt.Fprintf(out, usage, defaultMemoryLimit>>20, fs.FlagUsages())
+		return err
+	case err != nil:
+		return err
 	}
-	s.BindFlags(cmd.Flags())
-	return cmd
+	if help, _ := fs.GetBool("help"); help {
+		_, err := fmt.Fprintf(out, usage, defaultMemoryLimit>>20, fs.FlagUsages())
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unknown command %q for \"nodeprobe\" (it takes flags only)", fs.Arg(0))
+	}
+	return run(ctx, fs)
 }
 
-func run(parent context.Context, cmd *cobra.Command) error {
+func run(parent context.Context, flags *pflag.FlagSet) error {
 	ctx, stop := signal.NotifyContext(parent, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
-	s, err := probe.LoadSettings(cmd.Flags(), os.Getenv)
+	s, err := probe.LoadSettings(flags, os.Getenv)
 	if err != nil {
 		return err
 	}

@@ -17,13 +17,9 @@ import (
 	"github.com/switchyard/switchyard/internal/probe"
 )
 
-func execute(ctx context.Context, args ...string) (string, error) {
-	cmd := newCommand()
+func executeArgs(ctx context.Context, args ...string) (string, error) {
 	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(ctx)
+	err := execute(ctx, args, &out)
 	return out.String(), err
 }
 
@@ -42,7 +38,7 @@ func TestBadSettingsFail(t *testing.T) {
 		// The agent owns PostgreSQL unless told to only monitor.
 		{[]string{"--cluster", "c", "--node", "n1", "--imds=false"}, "give --pgdata and --cluster-config"},
 	} {
-		_, err := execute(context.Background(), c.args...)
+		_, err := executeArgs(context.Background(), c.args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: err = %v, want %q", c.args, err, c.want)
 		}
@@ -50,7 +46,7 @@ func TestBadSettingsFail(t *testing.T) {
 }
 
 func TestHelpListsEverySetting(t *testing.T) {
-	out, err := execute(context.Background(), "--help")
+	out, err := executeArgs(context.Background(), "--help")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +90,7 @@ func TestRunPublishesToEmulator(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := execute(ctx, "--node", "node1", "--imds=false", "--monitor-only", "--interval", "50ms", "--failure-threshold", "1",
+		_, err := executeArgs(ctx, "--node", "node1", "--imds=false", "--monitor-only", "--interval", "50ms", "--failure-threshold", "1",
 			"--flush-interval", "50ms", "--check-timeout", "1s", "--log-level", "error",
 			"--dsn", "host=127.0.0.1 port="+strconv.Itoa(addr.Port)+" user=postgres sslmode=disable")
 		done <- err
