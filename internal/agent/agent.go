@@ -223,7 +223,7 @@ func (a *Agent) Tick(ctx context.Context) {
 		defer obs.conn.Close(context.WithoutCancel(ctx))
 	}
 	rctx, cancel := context.WithTimeout(ctx, a.cfg.CheckTimeout)
-	rec, err := a.deps.Store.Get(rctx, a.cfg.Cluster.Name)
+	rec, err := a.deps.Store.GetState(rctx, a.cfg.Cluster.Name)
 	cancel()
 	var noRecord *store.ErrNoRecord
 	if errors.As(err, &noRecord) && obs.mayWrite {

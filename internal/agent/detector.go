@@ -198,7 +198,7 @@ func (a *Agent) holdTrigger(ctx context.Context, seen store.Record, now time.Tim
 	}
 	rctx, cancel := context.WithTimeout(ctx, a.cfg.CheckTimeout)
 	defer cancel()
-	rec, err := a.deps.Store.Get(rctx, a.cfg.Cluster.Name)
+	rec, err := a.deps.Store.GetState(rctx, a.cfg.Cluster.Name)
 	if err != nil {
 		return false
 	}

@@ -54,6 +54,8 @@ type Deps struct {
 // RecordReader reads the cluster record.
 type RecordReader interface {
 	Get(ctx context.Context, cluster string) (store.Record, error)
+	// GetState reads the record without its history (one small item).
+	GetState(ctx context.Context, cluster string) (store.Record, error)
 }
 
 // Readers is what the read-only handlers (Assess, the drift check) get:

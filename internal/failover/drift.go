@@ -47,7 +47,7 @@ type DriftResult struct {
 
 // Handle is the Lambda handler; the scheduled event's content is ignored.
 func (h *DriftCheck) Handle(ctx context.Context, _ json.RawMessage) (DriftResult, error) {
-	rec, err := h.Records.Get(ctx, h.Config.Name)
+	rec, err := h.Records.GetState(ctx, h.Config.Name) // every minute: not the history
 	if err != nil {
 		return DriftResult{}, classify("drift: reading the cluster record", err)
 	}
