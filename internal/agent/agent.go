@@ -366,7 +366,7 @@ func (a *Agent) lead(ctx context.Context, now time.Time, obs observation, rec st
 	// deadline is checked every loop too.
 	due := renewDue(now.Sub(a.lastRenewSent), a.cfg.Cluster.RenewInterval(), a.cfg.Interval) || !obs.running || a.renewFailing
 	if due {
-		if err := a.renew(ctx, now, obs); err != nil {
+		if err := a.renew(ctx, now, obs, rec); err != nil {
 			var notPrimary *store.ErrNotPrimary
 			var revoked *store.ErrLeaseRevoked
 			if errors.As(err, &notPrimary) || errors.As(err, &revoked) {

@@ -18,9 +18,11 @@ func renewDue(since, renew, interval time.Duration) bool {
 	return since >= renew-interval/2
 }
 
-// renew extends this node's primary lease with its WAL position.
-func (a *Agent) renew(ctx context.Context, now time.Time, obs observation) error {
-	r := store.Renewal{Node: a.cfg.Node, Now: now, Duration: a.cfg.Cluster.LeaseDuration()}
+// renew extends this node's primary lease with its WAL position. rec is
+// the record this loop read: the renewal is a conditional write on its
+// version, without reading it again.
+func (a *Agent) renew(ctx context.Context, now time.Time, obs observation, rec store.Record) error {
+	r := store.Renewal{Node: a.cfg.Node, Now: now, Duration: a.cfg.Cluster.LeaseDuration(), Read: &rec}
 	if st := obs.status; st != nil {
 		if st.InRecovery {
 			r.LSN = uint64(st.ReceiveLSN)

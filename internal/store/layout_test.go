@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -267,5 +268,56 @@ func TestRenewalConflictingWithATransactionReadsAgain(t *testing.T) {
 	rec, err := s.RenewPrimaryLease(context.Background(), "pg", renewal("node1", t0))
 	if err != nil || rec.PrimaryLease == nil || len(db.reads) != 2 {
 		t.Fatalf("renewal: %+v, %v after %d reads", rec.PrimaryLease, err, len(db.reads))
+	}
+}
+
+// A renewal given the record its agent just read writes without reading
+// it again; when somebody wrote in between (here: a failover revoked the
+// lease), the conditional write fails and the renewal decides again on a
+// fresh read, so a stale read can never renew a revoked lease.
+func TestRenewalFromTheRecordJustRead(t *testing.T) {
+	ctx := context.Background()
+	db := newFakeDynamoDB(table)
+	s := New(db, table)
+	s.Now = func() time.Time { return t0 }
+	if _, err := s.Init(ctx, "pg", "node1"); err != nil {
+		t.Fatal(err)
+	}
+	read, err := s.GetState(ctx, "pg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := renewal("node1", t0)
+	r.Read = &read
+	reads := len(db.reads)
+	renewed, err := s.RenewPrimaryLease(ctx, "pg", r)
+	if err != nil || renewed.Version != read.Version+1 {
+		t.Fatalf("renewal from a current read: version %d, %v", renewed.Version, err)
+	}
+	if len(db.reads) != reads {
+		t.Errorf("the renewal read %v although it was given the current record", db.reads[reads:])
+	}
+
+	// The agent read version v; a failover revokes the lease (v+1); the
+	// renewal built on version v must see the revocation.
+	read, err = s.GetState(ctx, "pg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock, err := s.AcquireLock(ctx, "pg", "exec-1", time.Minute, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RevokePrimaryLease(ctx, "pg", "exec-1", lock.Epoch, t0); err != nil {
+		t.Fatal(err)
+	}
+	r = renewal("node1", t0.Add(time.Second))
+	r.Read = &read
+	var revoked *ErrLeaseRevoked
+	if _, err := s.RenewPrimaryLease(ctx, "pg", r); !errors.As(err, &revoked) {
+		t.Fatalf("renewal from a read older than the revocation: %v, want ErrLeaseRevoked", err)
+	}
+	if cur, err := s.GetState(ctx, "pg"); err != nil || !cur.PrimaryLease.Revoked() {
+		t.Fatalf("after the stale renewal: lease %+v, %v", cur.PrimaryLease, err)
 	}
 }

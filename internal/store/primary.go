@@ -122,6 +122,12 @@ type Renewal struct {
 	SyncStandby string
 	Timeline    uint32
 	Replicas    []ReplicaState
+	// Read, when set, is the record the caller read moments ago
+	// (GetState): the first attempt decides on it instead of reading
+	// again, saving one read per renewal. The write is conditioned on its
+	// version, so it lands only if the record is still exactly that; a
+	// lost race reads afresh.
+	Read *Record
 }
 
 // RenewPrimaryLease extends node's primary lease to r.Now+r.Duration. Only
@@ -132,7 +138,7 @@ func (s *Store) RenewPrimaryLease(ctx context.Context, cluster string, r Renewal
 	if r.Node == "" || r.Duration <= 0 {
 		return Record{}, fmt.Errorf("renewing the primary lease of cluster %q: node must not be empty and duration must be positive", cluster)
 	}
-	return s.update(ctx, "renewing the primary lease", cluster, stateOnly, func(rec *Record) (bool, error) {
+	return s.updateFrom(ctx, "renewing the primary lease", cluster, r.Read, func(rec *Record) (bool, error) {
 		if rec.Primary != r.Node {
 			return false, &ErrNotPrimary{Cluster: cluster, Node: r.Node, Primary: rec.Primary, Epoch: rec.Epoch}
 		}

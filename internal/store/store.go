@@ -190,9 +190,24 @@ const (
 // error to give up. A write that loses a race, a condition failed or a
 // transaction conflict, reads again and decides again.
 func (s *Store) update(ctx context.Context, what, cluster string, history bool, change func(*Record) (bool, error)) (Record, error) {
+	return s.cas(ctx, what, cluster, history, nil, change)
+}
+
+// updateFrom is update for a change that does not touch the history, whose
+// first attempt decides on read (a record the caller got from GetState,
+// when not nil) instead of reading it again.
+func (s *Store) updateFrom(ctx context.Context, what, cluster string, read *Record, change func(*Record) (bool, error)) (Record, error) {
+	return s.cas(ctx, what, cluster, stateOnly, read, change)
+}
+
+// cas is the compare-and-swap loop of update and updateFrom.
+func (s *Store) cas(ctx context.Context, what, cluster string, history bool, first *Record, change func(*Record) (bool, error)) (Record, error) {
 	for attempt := 1; attempt <= maxCASAttempts; attempt++ {
-		snap, err := s.load(ctx, cluster, history)
-		if err != nil {
+		var snap snapshot
+		var err error
+		if attempt == 1 && first != nil && !history && first.Cluster == cluster && first.Version > 0 {
+			snap = snapshot{rec: *first, inline: first.History}
+		} else if snap, err = s.load(ctx, cluster, history); err != nil {
 			return Record{}, err
 		}
 		rec := snap.rec
