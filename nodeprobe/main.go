@@ -27,29 +27,49 @@ import (
 	"github.com/switchyard/switchyard/internal/probe"
 )
 
-// defaultMemoryLimit is the Go runtime's soft memory limit for the agent
-// when GOMEMLIMIT is not set (GOMEMLIMIT=off removes it): the collector
-// runs before the heap grows past it, keeping the agent's resident memory
-// near 20 MB without a cost in CPU (docs/benchmarks.md). 12 MiB measured
-// -1.2 MiB of RSS at +0.1 % of a core; 10 MiB cost 2 % of a core. It is
-// soft: a heap that needs more gets it, with the collector capped at half
-// the CPU.
-const defaultMemoryLimit = 12 << 20
+// The Go runtime's defaults for the agent, each unless its environment
+// variable is set (the runtime has read it then): the agent's live heap
+// is about 2 MB, which the runtime's own defaults (GOGC=100, a 4 MB
+// minimum heap goal) let grow to twice that between collections
+// (docs/benchmarks.md, bench/overhead).
+const (
+	// defaultGCPercent (GOGC) collects when the heap has grown by half
+	// since the last collection: -0.6 MiB of RSS for about a collection
+	// every 2-3 s, each ~2 ms of CPU (measured +0.1 % of a core at most).
+	defaultGCPercent = 50
+	// defaultMemoryLimit (GOMEMLIMIT; "off" removes it) is a soft limit
+	// on all the runtime's memory: a backstop that makes the collector run
+	// before the heap grows past it. It is soft: a heap that needs more
+	// gets it, with the collector capped at half the CPU. Alone, 12 MiB
+	// measured -0.5 MiB of RSS at +0.1 % of a core; 10 MiB cost 2 % of a
+	// core (collecting without pause).
+	defaultMemoryLimit = 12 << 20
+)
 
 func main() {
-	setMemoryLimit(os.LookupEnv)
+	setRuntimeDefaults(os.LookupEnv)
 	if err := execute(context.Background(), os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "nodeprobe:", err)
 		os.Exit(1)
 	}
 }
 
-// setMemoryLimit applies defaultMemoryLimit unless GOMEMLIMIT says
-// otherwise (the runtime has read it already).
-func setMemoryLimit(lookupEnv func(string) (string, bool)) {
+// setRuntimeDefaults applies defaultGCPercent and defaultMemoryLimit
+// where GOGC and GOMEMLIMIT say nothing.
+func setRuntimeDefaults(lookupEnv func(string) (string, bool)) {
+	if _, set := lookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	if _, set := lookupEnv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
+}
+
+// gcPercent is the runtime's GOGC setting, read without changing it.
+func gcPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
 }
 
 const usage = `nodeprobe: Switchyard node agent: PostgreSQL health, local recovery and CloudWatch heartbeats
@@ -73,8 +93,9 @@ is AWS_REGION, else AWS_DEFAULT_REGION, else instance metadata (unless
 endpoints; AWS_RETRY_MODE and AWS_MAX_ATTEMPTS the retries (default: standard,
 3 attempts).
 
-The Go runtime's soft memory limit is %d MiB unless GOMEMLIMIT is set in the
-environment (GOMEMLIMIT=off removes it).
+The Go runtime collects garbage at GOGC=%d and has a soft memory limit of %d MiB
+unless GOGC or GOMEMLIMIT is set in the environment (GOMEMLIMIT=off removes the
+limit).
 
 Usage:
   nodeprobe [flags]
@@ -95,13 +116,13 @@ func execute(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolP("help", "h", false, "help for nodeprobe")
 	switch err := fs.Parse(args); {
 	case errors.Is(err, pflag.ErrHelp):
-		_, err = fmt.Fprintf(out, usage, defaultMemoryLimit>>20, fs.FlagUsages())
+		_, err = fmt.Fprintf(out, usage, defaultGCPercent, defaultMemoryLimit>>20, fs.FlagUsages())
 		return err
 	case err != nil:
 		return err
 	}
 	if help, _ := fs.GetBool("help"); help {
-		_, err := fmt.Fprintf(out, usage, defaultMemoryLimit>>20, fs.FlagUsages())
+		_, err := fmt.Fprintf(out, usage, defaultGCPercent, defaultMemoryLimit>>20, fs.FlagUsages())
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -167,7 +188,7 @@ func run(parent context.Context, flags *pflag.FlagSet) error {
 		return err
 	}
 	log.Info("AWS configuration", "region", awsCfg.Region, "credentials", credSource)
-	log.Info("Go runtime", "memoryLimitBytes", debug.SetMemoryLimit(-1))
+	log.Info("Go runtime", "gcPercent", gcPercent(), "memoryLimitBytes", debug.SetMemoryLimit(-1))
 	var ag *agent.Agent
 	p, err := probe.New(cfg, probe.Deps{CloudWatch: cloudwatch.NewFromConfig(awsCfg), Logger: log,
 		RoleFilter: func(r pgnode.Role) pgnode.Role {

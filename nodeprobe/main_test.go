@@ -57,7 +57,8 @@ func TestHelpListsEverySetting(t *testing.T) {
 	}
 	// The AWS credential sources the agent reads (awsconfig.go), and those
 	// it does not.
-	for _, s := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "EC2 instance role", "AWS_REGION", "AWS_ENDPOINT_URL", "no AWS_PROFILE"} {
+	for _, s := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "EC2 instance role", "AWS_REGION", "AWS_ENDPOINT_URL", "no AWS_PROFILE",
+		"GOGC=50", "12 MiB"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("--help does not say %q about AWS credentials, region and endpoints", s)
 		}
@@ -124,19 +125,29 @@ func TestRunPublishesToEmulator(t *testing.T) {
 	}
 }
 
-// Without GOMEMLIMIT the agent sets defaultMemoryLimit; with it, the
-// runtime's value (read at start-up) stays.
-func TestDefaultMemoryLimit(t *testing.T) {
-	before := debug.SetMemoryLimit(-1)
-	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+// Without GOGC and GOMEMLIMIT the agent sets its defaults; with them, the
+// runtime's values (read at start-up) stay.
+func TestRuntimeDefaults(t *testing.T) {
+	gc, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1)
+	t.Cleanup(func() {
+		debug.SetGCPercent(gc)
+		debug.SetMemoryLimit(limit)
+	})
 	debug.SetMemoryLimit(math.MaxInt64)
-	setMemoryLimit(func(string) (string, bool) { return "", false })
+	setRuntimeDefaults(func(string) (string, bool) { return "", false })
+	if got := gcPercent(); got != defaultGCPercent {
+		t.Errorf("GC percent without GOGC: %d, want %d", got, defaultGCPercent)
+	}
 	if got := debug.SetMemoryLimit(-1); got != defaultMemoryLimit {
 		t.Errorf("memory limit without GOMEMLIMIT: %d, want %d", got, defaultMemoryLimit)
 	}
+	debug.SetGCPercent(100)
 	debug.SetMemoryLimit(math.MaxInt64)
-	setMemoryLimit(func(k string) (string, bool) { return "off", k == "GOMEMLIMIT" })
+	setRuntimeDefaults(func(k string) (string, bool) { return "set", k == "GOGC" || k == "GOMEMLIMIT" })
+	if got := gcPercent(); got != 100 {
+		t.Errorf("GC percent with GOGC set: %d, want it left alone", got)
+	}
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
-		t.Errorf("memory limit with GOMEMLIMIT=off: %d, want it left alone", got)
+		t.Errorf("memory limit with GOMEMLIMIT set: %d, want it left alone", got)
 	}
 }
