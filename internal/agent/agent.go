@@ -40,7 +40,7 @@ type Deps struct {
 	// Publish receives the agent's metrics (SyncCommitsWaiting); nil drops
 	// them.
 	Publish func(metric string, value float64, at time.Time)
-	// PublishCluster receives the detector's PrimaryReachable under
+	// PublishCluster receives the detector's PrimaryUnreachableSeconds under
 	// {Cluster} (the reachability alarm's metric); nil drops it.
 	PublishCluster func(metric string, value float64, at time.Time)
 	Log            *slog.Logger
@@ -116,8 +116,11 @@ type Agent struct {
 	// commitsWaiting and leaseLow by the loop, primaryUnreachable by the
 	// detector's goroutine.
 	commitsWaiting, leaseLow, primaryUnreachable onlyBadNews
-	detachedFrom                                 string // the failover whose revocation this standby detached for
-	rejoinRetryAt                                time.Time
+	// unreachableSince is when the detector's current episode of an
+	// unreachable primary began (zero: none); detector goroutine only.
+	unreachableSince time.Time
+	detachedFrom     string // the failover whose revocation this standby detached for
+	rejoinRetryAt    time.Time
 	// snapshotEpoch and snapshotNote remember the EBS snapshots requested
 	// for the former-primary episode of that epoch (snapshot.go).
 	snapshotEpoch int64

@@ -1,6 +1,10 @@
 package agent
 
-import "testing"
+import (
+	"slices"
+	"testing"
+	"time"
+)
 
 func TestOnlyBadNewsPublishesEpisodesAndTheirEnd(t *testing.T) {
 	var n onlyBadNews
@@ -13,5 +17,25 @@ func TestOnlyBadNewsPublishesEpisodesAndTheirEnd(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("published %v, want %v", got, want)
 		}
+	}
+}
+
+// PrimaryUnreachableSeconds: nothing while reachable, the episode's age at
+// each unreachable check, one 0 when it ends, and a new episode starts at 0.
+func TestUnreachableSecondsPerEpisode(t *testing.T) {
+	var got []float64
+	a := &Agent{deps: Deps{PublishCluster: func(metric string, v float64, _ time.Time) {
+		if metric != MetricPrimaryUnreachableSeconds {
+			t.Errorf("published %s", metric)
+		}
+		got = append(got, v)
+	}}}
+	t0 := time.Unix(1000, 0)
+	for i, reachable := range []bool{true, false, false, false, true, true, false, false} {
+		a.publishReachable(reachable, t0.Add(time.Duration(i)*time.Second))
+	}
+	want := []float64{0, 1, 2, 0, 0, 1}
+	if !slices.Equal(got, want) {
+		t.Fatalf("published %v, want %v", got, want)
 	}
 }

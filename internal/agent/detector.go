@@ -26,15 +26,18 @@ import (
 // its own and the record's lease state) before anything is fenced; the
 // heartbeat alarm stays as the backstop for when this agent is down.
 
-// MetricPrimaryReachable is what the standby's detector publishes under
-// {Cluster} while it follows a primary: 0 at every check while a probe is
-// refused or goes unanswered, then 1 once when WAL streams or the primary
-// answers again (onlyBadNews). The reachability alarm fires on a whole
-// period of zeros: a datapoint that exists when things are bad, so it does
-// not wait for missing data as the heartbeat alarm must. A standby that
-// reaches its primary, or is cut off from everything, publishes nothing,
-// which the alarm treats as not breaching.
-const MetricPrimaryReachable = "PrimaryReachable"
+// MetricPrimaryUnreachableSeconds is what the standby's detector publishes
+// under {Cluster} while it follows a primary it cannot reach: at every
+// check whose probe is refused or goes unanswered, how many seconds ago the
+// first such check of the episode was (0 at the first), then 0 once when
+// WAL streams or the primary answers again (onlyBadNews). The reachability
+// alarm fires when it reaches one alarm period: a datapoint that exists
+// when things are bad, so it does not wait for missing data as the
+// heartbeat alarm must, and that says how long, so that nothing needs to
+// be published while all is well (a transient failed probe is a small
+// value, not an alarm). A standby cut off from everything publishes
+// nothing, which the alarm treats as not breaching.
+const MetricPrimaryUnreachableSeconds = "PrimaryUnreachableSeconds"
 
 // Event fields of the fast path's trigger (what failover.Intake reads).
 const (
@@ -104,7 +107,7 @@ func (d *detector) resetBackoff() {
 
 // detectLoop runs the detector until ctx ends. It acts only while this
 // node is a standby following a primary whose lease no failover has
-// revoked: it publishes PrimaryReachable and, when the fast path is on,
+// revoked: it publishes PrimaryUnreachableSeconds and, when the fast path is on,
 // starts the failover on a confirmed loss.
 func (a *Agent) detectLoop(ctx context.Context) {
 	d := &detector{}
@@ -130,6 +133,7 @@ func (a *Agent) detectOnce(ctx context.Context, d *detector) {
 	rec, ok := a.lastRecord()
 	if !ok || snap.State != StateStandby || rec.Primary == "" || rec.Primary == a.cfg.Node || rec.PrimaryLease.Revoked() {
 		d.downSince = time.Time{}
+		a.publishReachable(true, a.now()) // not following that primary: an episode is over
 		return
 	}
 	heard, down, err := a.lastHeard(ctx, d)
@@ -206,20 +210,28 @@ func (a *Agent) holdTrigger(ctx context.Context, seen store.Record, now time.Tim
 }
 
 // fastPathStarts reports whether this detector starts failovers itself;
-// when not, it only publishes PrimaryReachable for the alarm.
+// when not, it only publishes PrimaryUnreachableSeconds for the alarm.
 func (a *Agent) fastPathStarts() bool {
 	return a.deps.StartFailover != nil && !a.cfg.Cluster.Detection.FastPath.Disabled
 }
 
+// publishReachable publishes MetricPrimaryUnreachableSeconds for one check:
+// only while the primary is unreachable, and once when it is reachable
+// again. Called by the detector's goroutine only.
 func (a *Agent) publishReachable(reachable bool, at time.Time) {
+	if reachable {
+		a.unreachableSince = time.Time{}
+	} else if a.unreachableSince.IsZero() {
+		a.unreachableSince = at
+	}
 	if a.deps.PublishCluster == nil || !a.primaryUnreachable.publish(!reachable) {
 		return
 	}
 	v := 0.0
-	if reachable {
-		v = 1
+	if !reachable {
+		v = at.Sub(a.unreachableSince).Seconds()
 	}
-	a.deps.PublishCluster(MetricPrimaryReachable, v, at)
+	a.deps.PublishCluster(MetricPrimaryUnreachableSeconds, v, at)
 }
 
 // lastRecord is the record the latest loop read.

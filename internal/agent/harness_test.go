@@ -182,7 +182,7 @@ func (tc *testCluster) startAgent(name string) {
 				tc.mu.Unlock()
 			},
 			PublishCluster: func(metric string, v float64, _ time.Time) {
-				if metric != agent.MetricPrimaryReachable {
+				if metric != agent.MetricPrimaryUnreachableSeconds {
 					tc.t.Errorf("%s published %s under {Cluster}", name, metric)
 				}
 				tc.mu.Lock()
@@ -357,7 +357,7 @@ func (tc *testCluster) nodeMetric(node, metric string) []float64 {
 	return out
 }
 
-// reachability is what node's agent has published as PrimaryReachable.
+// reachability is what node's agent has published as PrimaryUnreachableSeconds.
 func (tc *testCluster) reachability(node string) []float64 {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()

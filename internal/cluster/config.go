@@ -135,7 +135,7 @@ type Detection struct {
 	// ALARM transitions start a failover.
 	AlarmName string `json:"alarmName"`
 	// ReachabilityAlarmName is the CloudWatch alarm on the standby's
-	// PrimaryReachable metric (the fast path's backstop: a datapoint that
+	// PrimaryUnreachableSeconds metric (the fast path's backstop: a datapoint that
 	// exists when things are bad, so it does not wait for missing data);
 	// its ALARM transitions start a failover too. "none" turns it off.
 	ReachabilityAlarmName string `json:"reachabilityAlarmName,omitempty"`

@@ -47,7 +47,7 @@ func TestAlarmDrivenFailover(t *testing.T) {
 	if len(res.Missing) != 0 || res.Acked == 0 {
 		t.Errorf("acked %d, missing %v", res.Acked, res.Missing)
 	}
-	// The reachability alarm (a whole period of PrimaryReachable 0 from
+	// The reachability alarm (PrimaryUnreachableSeconds reaching a period, from
 	// the standby) fires before the heartbeat alarm's missing data can.
 	if !strings.Contains(trigger, "switchyard-demo-primary-unreachable") {
 		t.Errorf("the execution was not started by the reachability alarm: input %s", trigger)

@@ -241,7 +241,7 @@ func (p *Probe) AddNodeSample(metric string, value float64, at time.Time) {
 
 // AddClusterSample publishes one more value under {Cluster} alone: a
 // metric of the cluster that whichever node observes it publishes (the
-// standby's PrimaryReachable), so an alarm on it follows the roles.
+// standby's PrimaryUnreachableSeconds), so an alarm on it follows the roles.
 // Urgent, like AddNodeSample's.
 func (p *Probe) AddClusterSample(metric string, value float64, at time.Time) {
 	p.pub.Add(Sample{Metric: metric, Unit: types.StandardUnitCount, Dimensions: dims(DimCluster, p.cfg.Cluster), Value: value, At: at, Urgent: true})

@@ -168,7 +168,7 @@ func TestRealTemplateDashboard(t *testing.T) {
 		probe.MetricReplayLagBytes:     {"Cluster,Role": true},
 		probe.MetricPrimaryLSN:         {"Cluster,Node": true},
 		agent.MetricSyncCommitsWaiting: {"Cluster,Node": true},
-		agent.MetricPrimaryReachable:   {"Cluster": true},
+		agent.MetricPrimaryUnreachableSeconds:   {"Cluster": true},
 		agent.MetricLeaseSecondsLeft:   {"Cluster,Node": true},
 		failover.MetricRoutingDrift:    {"Cluster": true},
 	}

@@ -229,14 +229,15 @@ func TestRealTemplateAlarmRuleConfigAndProbeAgree(t *testing.T) {
 		t.Errorf("rule alarmName %v, alarms %q %q", pattern.Detail.AlarmName, alarm.AlarmName, reach.AlarmName)
 	}
 	// The reachability alarm watches the series the standby's detector
-	// publishes under {Cluster}, and fires on one whole period of zeros;
-	// a standby that publishes nothing leaves it OK.
-	if reach.Namespace != cfg.Detection.Namespace || reach.MetricName != agent.MetricPrimaryReachable ||
+	// publishes under {Cluster}, and fires once the standby has not reached
+	// the primary for one whole period; a standby that publishes nothing
+	// leaves it OK.
+	if reach.Namespace != cfg.Detection.Namespace || reach.MetricName != agent.MetricPrimaryUnreachableSeconds ||
 		len(reach.Dimensions) != 1 || reach.Dimensions[0] != (Dimension{probe.DimCluster, cfg.Name}) {
 		t.Errorf("reachability alarm metric %s/%s %v", reach.Namespace, reach.MetricName, reach.Dimensions)
 	}
 	if in := reach.PutMetricAlarmInput(); *in.Period != 10 || *in.EvaluationPeriods != 1 || *in.DatapointsToAlarm != 1 ||
-		*in.Threshold != 1 || in.ComparisonOperator != "LessThanThreshold" || *in.TreatMissingData != "notBreaching" || in.Statistic != "Maximum" {
+		*in.Threshold != 10 || in.ComparisonOperator != "GreaterThanOrEqualToThreshold" || *in.TreatMissingData != "notBreaching" || in.Statistic != "Maximum" {
 		t.Errorf("reachability PutMetricAlarmInput = %+v", in)
 	}
 	// The alarm watches exactly the series the primary's probe publishes.
