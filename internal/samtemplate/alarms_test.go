@@ -164,13 +164,13 @@ func TestRealTemplateDashboard(t *testing.T) {
 		t.Fatal(err)
 	}
 	published := map[string]map[string]bool{ // metric -> dimension names joined
-		probe.MetricHeartbeat:          {"Cluster,Node": true, "Cluster,Role": true},
-		probe.MetricReplayLagBytes:     {"Cluster,Role": true},
-		probe.MetricPrimaryLSN:         {"Cluster,Node": true},
-		agent.MetricSyncCommitsWaiting: {"Cluster,Node": true},
-		agent.MetricPrimaryUnreachableSeconds:   {"Cluster": true},
-		agent.MetricLeaseSecondsLeft:   {"Cluster,Node": true},
-		failover.MetricRoutingDrift:    {"Cluster": true},
+		probe.MetricHeartbeat:                 {"Cluster,Node": true, "Cluster,Role": true},
+		probe.MetricReplayLagBytes:            {"Cluster,Role": true},
+		probe.MetricPrimaryLSN:                {"Cluster,Node": true},
+		agent.MetricSyncCommitsWaiting:        {"Cluster,Node": true},
+		agent.MetricPrimaryUnreachableSeconds: {"Cluster": true},
+		agent.MetricLeaseSecondsLeft:          {"Cluster,Node": true},
+		failover.MetricRoutingDrift:           {"Cluster": true},
 	}
 	functions := map[string]bool{}
 	for _, fn := range app.Functions {
