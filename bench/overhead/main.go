@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localstack"
@@ -179,7 +178,7 @@ func (b *bench) agentsAlive() error {
 const benchCaller = "overhead-bench"
 
 func (b *bench) records() (*store.Store, error) {
-	c, err := awsall.NewClients(context.Background(), awsapi.LocalConfig(b.endpoint, b.topo.Region, benchCaller)...)
+	c, err := awsall.NewClients(context.Background(), awsall.LocalConfig(b.endpoint, b.topo.Region, benchCaller)...)
 	if err != nil {
 		return nil, err
 	}

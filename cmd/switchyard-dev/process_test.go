@@ -61,7 +61,7 @@ func TestEmulatorAsAProcess(t *testing.T) {
 		for lines.Scan() { // drain, so the process never blocks on stdout
 		}
 	}()
-	c, err := awsall.NewClients(ctx, awsapi.LocalConfig(endpoint, "us-east-1", "process-test")...)
+	c, err := awsall.NewClients(ctx, awsall.LocalConfig(endpoint, "us-east-1", "process-test")...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -150,7 +150,7 @@ func (tc *testCluster) node(name string) *pgharness.Node {
 }
 
 func (tc *testCluster) dynamo(caller string) awsapi.DynamoDBAPI {
-	opts := append(awsapi.LocalConfig(tc.endpoint, "us-east-1", caller), config.WithRetryer(func() aws.Retryer {
+	opts := append(awsall.LocalConfig(tc.endpoint, "us-east-1", caller), config.WithRetryer(func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = 2
 			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 10 * time.Millisecond, nil })

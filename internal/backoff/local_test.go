@@ -28,7 +28,7 @@ func newEC2(t *testing.T) (*localaws.Server, awsapi.EC2API) {
 	srv.Register(ec2sim.New(nil))
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	opts := append(awsapi.LocalConfig(hs.URL, "us-east-1", "backoff-test"),
+	opts := append(awsall.LocalConfig(hs.URL, "us-east-1", "backoff-test"),
 		config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }))
 	clients, err := awsall.NewClients(context.Background(), opts...)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/cluster"
@@ -315,7 +314,7 @@ func TestFailoverUnknownStateMachineFails(t *testing.T) {
 
 func sfnClient(t *testing.T, em *emulator) *sfn.Client {
 	t.Helper()
-	clients, err := awsall.NewClients(context.Background(), awsapi.LocalConfig(em.url, testRegion, "AKIDTEST")...)
+	clients, err := awsall.NewClients(context.Background(), awsall.LocalConfig(em.url, testRegion, "AKIDTEST")...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
-	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 
 	"github.com/switchyard/switchyard/internal/cli"
@@ -107,7 +106,7 @@ func TestStatusShowsDetectionAlarms(t *testing.T) {
 	if _, err := em.store(t).Init(ctx, "test", "node1"); err != nil {
 		t.Fatal(err)
 	}
-	clients, err := awsall.NewClients(ctx, awsapi.LocalConfig(em.url, "us-east-1", "AKIDSEED")...)
+	clients, err := awsall.NewClients(ctx, awsall.LocalConfig(em.url, "us-east-1", "AKIDSEED")...)
 	if err != nil {
 		t.Fatal(err)
 	}

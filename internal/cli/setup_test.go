@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/localaws"
@@ -99,7 +98,7 @@ func (em *emulator) machine(t *testing.T, name, definition string) string {
 // store returns the cluster record store over the SDK, for seeding.
 func (em *emulator) store(t *testing.T) *store.Store {
 	t.Helper()
-	clients, err := awsall.NewClients(context.Background(), awsapi.LocalConfig(em.url, testRegion, "AKIDSEED")...)
+	clients, err := awsall.NewClients(context.Background(), awsall.LocalConfig(em.url, testRegion, "AKIDSEED")...)
 	if err != nil {
 		t.Fatalf("building clients: %v", err)
 	}

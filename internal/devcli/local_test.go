@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/localaws"
@@ -52,7 +51,7 @@ func TestLocalAWSServesTopologyUntilCancelled(t *testing.T) {
 	mustContain(t, "local aws output", stdout.String(), "export AWS_ENDPOINT_URL="+endpoint,
 		"AWS_REGION=us-east-1", "table switchyard-local created")
 
-	clients, err := awsall.NewClients(ctx, awsapi.LocalConfig(endpoint, "us-east-1", "AKIDLOCAL")...)
+	clients, err := awsall.NewClients(ctx, awsall.LocalConfig(endpoint, "us-east-1", "AKIDLOCAL")...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/cwsim"
@@ -51,7 +50,7 @@ func newEndings(t *testing.T) *endings {
 	srv.Register(sm)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	c, err := awsall.NewClients(ctx, awsapi.LocalConfig(hs.URL, "us-east-1", "CleanupFunction")...)
+	c, err := awsall.NewClients(ctx, awsall.LocalConfig(hs.URL, "us-east-1", "CleanupFunction")...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func TestRearmPutsTheAlarmBackToOK(t *testing.T) {
 	srv.Register(cw)
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
-	c, err := awsall.NewClients(ctx, awsapi.LocalConfig(hs.URL, "us-east-1", "RearmFunction")...)
+	c, err := awsall.NewClients(ctx, awsall.LocalConfig(hs.URL, "us-east-1", "RearmFunction")...)
 	if err != nil {
 		t.Fatal(err)
 	}

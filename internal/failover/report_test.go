@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/ddbsim"
@@ -25,7 +24,7 @@ func recordStore(t *testing.T, table string) *store.Store {
 	srv.Register(db)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	c, err := awsall.NewClients(context.Background(), awsapi.LocalConfig(hs.URL, "us-east-1", "ReportFunction")...)
+	c, err := awsall.NewClients(context.Background(), awsall.LocalConfig(hs.URL, "us-east-1", "ReportFunction")...)
 	if err != nil {
 		t.Fatal(err)
 	}

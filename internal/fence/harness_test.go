@@ -75,7 +75,7 @@ func newLocal(t *testing.T, c ec2sim.Consistency) *local {
 	srv.Register(svc)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	opts := append(awsapi.LocalConfig(hs.URL, "us-east-1", "fence-test"), config.WithRetryer(func() aws.Retryer {
+	opts := append(awsall.LocalConfig(hs.URL, "us-east-1", "fence-test"), config.WithRetryer(func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 2 * time.Millisecond, nil })
 		})

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/asl"
-	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/dataplane"
@@ -282,7 +281,7 @@ func (s *Stack) startEmulator() error {
 // the access key id is the caller's name, so the call log tells callers
 // (each function, each probe) apart.
 func (s *Stack) client(caller string) *awsall.Clients {
-	c, err := awsall.NewClients(context.Background(), awsapi.LocalConfig(s.Endpoint, s.Topology.Region, caller)...)
+	c, err := awsall.NewClients(context.Background(), awsall.LocalConfig(s.Endpoint, s.Topology.Region, caller)...)
 	if err != nil {
 		panic(fmt.Sprintf("building local clients cannot fail: %v", err)) // static config only
 	}

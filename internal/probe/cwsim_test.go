@@ -25,7 +25,7 @@ func emulatedCloudWatch(t *testing.T) (*localaws.Server, *cwsim.Service, awsapi.
 	srv.Register(cw)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	opts := append(awsapi.LocalConfig(hs.URL, "us-east-1", "AKIDNODEPROBE"), config.WithRetryMaxAttempts(1))
+	opts := append(awsall.LocalConfig(hs.URL, "us-east-1", "AKIDNODEPROBE"), config.WithRetryMaxAttempts(1))
 	clients, err := awsall.NewClients(context.Background(), opts...)
 	if err != nil {
 		t.Fatal(err)

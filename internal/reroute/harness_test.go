@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/localaws"
@@ -128,7 +127,7 @@ func newLocal(t *testing.T, opts ...localOpt) *local {
 	if !st.sdkRetries {
 		attempts = 1
 	}
-	mine := append(awsapi.LocalConfig(hs.URL, "us-east-1", testKey), config.WithRetryer(func() aws.Retryer {
+	mine := append(awsall.LocalConfig(hs.URL, "us-east-1", testKey), config.WithRetryer(func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = attempts
 			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 2 * time.Millisecond, nil })
@@ -139,7 +138,7 @@ func newLocal(t *testing.T, opts ...localOpt) *local {
 		t.Fatal(err)
 	}
 	l.clients = reroute.Clients{EC2: clients.EC2, Route53: clients.Route53}
-	if l.other, err = awsall.NewClients(context.Background(), awsapi.LocalConfig(hs.URL, "us-east-1", otherKey)...); err != nil {
+	if l.other, err = awsall.NewClients(context.Background(), awsall.LocalConfig(hs.URL, "us-east-1", otherKey)...); err != nil {
 		t.Fatal(err)
 	}
 	return l

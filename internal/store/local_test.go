@@ -51,7 +51,7 @@ func localDynamoDBWith(t *testing.T, handler http.Handler) awsapi.DynamoDBAPI {
 	t.Helper()
 	hs := httptest.NewServer(handler)
 	t.Cleanup(hs.Close)
-	opts := append(awsapi.LocalConfig(hs.URL, "us-east-1", "store-test"), config.WithRetryer(func() aws.Retryer {
+	opts := append(awsall.LocalConfig(hs.URL, "us-east-1", "store-test"), config.WithRetryer(func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 2 * time.Millisecond, nil })
 		})

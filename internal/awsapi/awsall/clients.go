@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Clients bundles one real SDK client per service.
@@ -50,5 +51,21 @@ func FromConfig(cfg aws.Config) *Clients {
 		DynamoDB:   dynamodb.NewFromConfig(cfg),
 		Secrets:    secretsmanager.NewFromConfig(cfg),
 		SNS:        sns.NewFromConfig(cfg),
+	}
+}
+
+// LocalConfig returns load options that send every client to endpoint (the
+// local emulator) with static credentials naming accessKeyID, so the
+// emulator's call log can tell callers apart.
+func LocalConfig(endpoint, region, accessKeyID string) []func(*config.LoadOptions) error {
+	return []func(*config.LoadOptions) error{
+		config.WithRegion(region),
+		config.WithBaseEndpoint(endpoint),
+		// The local stack cuts connections on purpose (fencing, partitions);
+		// the SDK's warnings about unread bodies would only be noise.
+		config.WithLogger(logging.Nop{}),
+		config.WithCredentialsProvider(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: "local-secret", Source: "switchyard-local"}, nil
+		})),
 	}
 }

@@ -7,4 +7,8 @@
 // only awsapi, links none of the SDK packages it never calls: Go links every
 // package a binary imports, with its initialisers, and each SDK service
 // package costs the agent resident memory (docs/benchmarks.md).
+//
+// For the same reason everything that needs the SDK's config package is
+// here, LocalConfig included: that package links the STS, SSO, SSO-OIDC and
+// Sign-In clients, which the agent never uses.
 package awsall

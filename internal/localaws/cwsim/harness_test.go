@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/localaws"
 )
 
@@ -86,7 +87,7 @@ func newFixture(t *testing.T, opts Options) *fixture {
 	hs := httptest.NewServer(headers.wrap(server))
 	t.Cleanup(hs.Close)
 	t.Cleanup(svc.Stop)
-	cfg, err := config.LoadDefaultConfig(context.Background(), awsapi.LocalConfig(hs.URL, testRegion, "AKIDCWSIMTEST")...)
+	cfg, err := config.LoadDefaultConfig(context.Background(), awsall.LocalConfig(hs.URL, testRegion, "AKIDCWSIMTEST")...)
 	if err != nil {
 		t.Fatalf("loading SDK config: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/localaws"
 )
 
@@ -71,7 +72,7 @@ func newECEnv(t *testing.T, c Consistency) *ecEnv {
 	srv.Register(svc)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	cfg, err := config.LoadDefaultConfig(context.Background(), awsapi.LocalConfig(hs.URL, "us-east-1", "consistency-test")...)
+	cfg, err := config.LoadDefaultConfig(context.Background(), awsall.LocalConfig(hs.URL, "us-east-1", "consistency-test")...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/ec2sim"
 )
@@ -81,7 +82,7 @@ func newHarnessWith(t *testing.T, topo *localaws.Topology) *harness {
 // the SDK's default retries; 1 disables them.
 func (h *harness) newClient(accessKeyID string, maxAttempts int) *ec2.Client {
 	h.t.Helper()
-	cfg, err := config.LoadDefaultConfig(context.Background(), awsapi.LocalConfig(h.url, "us-east-1", accessKeyID)...)
+	cfg, err := config.LoadDefaultConfig(context.Background(), awsall.LocalConfig(h.url, "us-east-1", accessKeyID)...)
 	if err != nil {
 		h.t.Fatalf("loading SDK config: %v", err)
 	}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/switchyard/switchyard/internal/awsapi"
 	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/ec2sim"
@@ -52,7 +51,7 @@ func Serve(t testing.TB, repo, accessKeyID string, edit func(*localaws.Topology)
 	srv.Register(sm)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	c, err := awsall.NewClients(context.Background(), awsapi.LocalConfig(hs.URL, topo.Region, accessKeyID)...)
+	c, err := awsall.NewClients(context.Background(), awsall.LocalConfig(hs.URL, topo.Region, accessKeyID)...)
 	if err != nil {
 		t.Fatal(err)
 	}

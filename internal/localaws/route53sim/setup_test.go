@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/route53sim"
 )
@@ -68,7 +69,7 @@ func newStack(t *testing.T) *stack {
 	srv.Register(sim)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	opts := append(awsapi.LocalConfig(hs.URL, "us-east-1", "AKIDROUTE53TEST"), config.WithRetryMaxAttempts(1))
+	opts := append(awsall.LocalConfig(hs.URL, "us-east-1", "AKIDROUTE53TEST"), config.WithRetryMaxAttempts(1))
 	cfg, err := config.LoadDefaultConfig(context.Background(), opts...)
 	if err != nil {
 		t.Fatalf("loading SDK config: %v", err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/asl"
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/sfnsim"
 )
@@ -61,7 +62,7 @@ func newStack(t *testing.T, tasks map[string]asl.TaskFunc, adjust ...func(*sfnsi
 	st.srv.Register(st.sim)
 	hs := httptest.NewServer(st.srv)
 	t.Cleanup(hs.Close)
-	cfgOpts := append(awsapi.LocalConfig(hs.URL, "us-east-1", "AKIDSTATESTEST"), config.WithRetryMaxAttempts(1))
+	cfgOpts := append(awsall.LocalConfig(hs.URL, "us-east-1", "AKIDSTATESTEST"), config.WithRetryMaxAttempts(1))
 	cfg, err := config.LoadDefaultConfig(context.Background(), cfgOpts...)
 	if err != nil {
 		t.Fatalf("loading SDK config: %v", err)

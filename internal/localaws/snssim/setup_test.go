@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
+	"github.com/switchyard/switchyard/internal/awsapi/awsall"
 	"github.com/switchyard/switchyard/internal/localaws"
 	"github.com/switchyard/switchyard/internal/localaws/snssim"
 )
@@ -54,7 +55,7 @@ func newStack(t *testing.T) *stack {
 // newClient builds an SDK client for the emulator in region, without retries.
 func (s *stack) newClient(region string) *sns.Client {
 	s.t.Helper()
-	opts := append(awsapi.LocalConfig(s.url, region, testKey), config.WithRetryMaxAttempts(1))
+	opts := append(awsall.LocalConfig(s.url, region, testKey), config.WithRetryMaxAttempts(1))
 	cfg, err := config.LoadDefaultConfig(context.Background(), opts...)
 	if err != nil {
 		s.t.Fatalf("loading SDK config: %v", err)
