@@ -321,3 +321,59 @@ func TestRenewalFromTheRecordJustRead(t *testing.T) {
 		t.Fatalf("after the stale renewal: lease %+v, %v", cur.PrimaryLease, err)
 	}
 }
+
+// A record deleted by hand leaves its history item behind, its
+// recordVersion ahead of any new record's: Init replaces it with an empty
+// one in the same transaction, so the new record reads as consistent.
+func TestInitOverALeftoverHistoryItem(t *testing.T) {
+	ctx := context.Background()
+	db := newFakeDynamoDB(table)
+	s := New(db, table)
+	s.Now = func() time.Time { return t0 }
+	old := Record{Cluster: "pg", Epoch: 7, Primary: "node2", Version: 40, UpdatedAt: t0,
+		History: []HistoryEntry{{Epoch: 7, Action: ActionFailover, Outcome: OutcomeSucceeded, Committed: true, Execution: "x", FinishedAt: t0}}}
+	db.items[HistoryKey("pg")] = marshalHistory(old)
+	if _, err := s.Init(ctx, "pg", "node1"); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := s.Get(ctx, "pg")
+	if err != nil || rec.Primary != "node1" || rec.Version != 1 || len(rec.History) != 0 {
+		t.Fatalf("Get after Init over a leftover history item: %+v, %v", rec, err)
+	}
+	// A second Init changes nothing and returns the record.
+	if again, err := s.Init(ctx, "pg", "node2"); err != nil || again.Primary != "node1" {
+		t.Fatalf("second Init: %+v, %v", again, err)
+	}
+}
+
+// A record read with its history (Get) given as the renewal's read is not
+// written back as it is: its history would land inside the record item.
+func TestRenewalFromAFullReadKeepsTheHistoryOut(t *testing.T) {
+	ctx := context.Background()
+	db := newFakeDynamoDB(table)
+	s := New(db, table)
+	s.Now = func() time.Time { return t0 }
+	if _, err := s.Init(ctx, "pg", "node1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetPause(ctx, "pg", Pause{By: "ops", Since: t0}); err != nil {
+		t.Fatal(err)
+	}
+	full, err := s.Get(ctx, "pg")
+	if err != nil || len(full.History) == 0 {
+		t.Fatalf("Get: %d entries, %v", len(full.History), err)
+	}
+	r := renewal("node1", t0)
+	r.Read = &full
+	if _, err := s.RenewPrimaryLease(ctx, "pg", r); err != nil {
+		t.Fatal(err)
+	}
+	if h, ok := db.items["pg"][attrHistory]; ok {
+		if l, isList := h.(*types.AttributeValueMemberL); !isList || len(l.Value) > 0 {
+			t.Fatalf("the renewal wrote the history into the record item: %v", h)
+		}
+	}
+	if rec, err := s.Get(ctx, "pg"); err != nil || len(rec.History) != len(full.History) {
+		t.Fatalf("history after the renewal: %d entries (want %d), %v", len(rec.History), len(full.History), err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/switchyard/switchyard/internal/awsapi"
 )
@@ -59,12 +60,14 @@ func (s *Store) Init(ctx context.Context, cluster, primary string) (Record, erro
 		return Record{}, errors.New("initialising cluster record: cluster and primary must not be empty")
 	}
 	rec := Record{Cluster: cluster, Epoch: 1, Primary: primary, UpdatedAt: s.Now().UTC(), Version: 1}
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(s.table),
-		Item:                     marshalRecord(rec, nil),
-		ConditionExpression:      aws.String("attribute_not_exists(#c)"),
-		ExpressionAttributeNames: map[string]string{"#c": attrCluster},
-	})
+	// The record and an empty history item, in one transaction: a history
+	// item left behind by a record deleted by hand (its recordVersion
+	// ahead of the new record's) would otherwise never read as consistent.
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String(s.table), Item: marshalRecord(rec, nil),
+			ConditionExpression: aws.String("attribute_not_exists(#c)"), ExpressionAttributeNames: map[string]string{"#c": attrCluster}}},
+		{Put: &types.Put{TableName: aws.String(s.table), Item: marshalHistory(rec)}},
+	}})
 	switch {
 	case err == nil:
 		return rec, nil
@@ -205,7 +208,10 @@ func (s *Store) cas(ctx context.Context, what, cluster string, history bool, fir
 	for attempt := 1; attempt <= maxCASAttempts; attempt++ {
 		var snap snapshot
 		var err error
-		if attempt == 1 && first != nil && !history && first.Cluster == cluster && first.Version > 0 {
+		// A record read with its history (Get) is not one to write back:
+		// its history would land inside the record item. Only a GetState
+		// result of the new layout, which carries none, is used.
+		if attempt == 1 && first != nil && !history && first.Cluster == cluster && first.Version > 0 && len(first.History) == 0 {
 			snap = snapshot{rec: *first, inline: first.History}
 		} else if snap, err = s.load(ctx, cluster, history); err != nil {
 			return Record{}, err
