@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -256,6 +257,8 @@ func (c *Config) Validate() error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if c.Name == "" {
 		bad("name is empty")
+	} else if !clusterName.MatchString(c.Name) {
+		bad("name %q is not 1-40 lower-case letters, digits and hyphens starting with a letter or digit (the template's ClusterName; the cluster's items in the table are keyed by it)", c.Name)
 	}
 	if c.Table == "" {
 		bad("table (the DynamoDB table of the cluster record) is empty")
@@ -405,6 +408,11 @@ func (c *Config) StopTimeout() time.Duration {
 // agents' flush interval (probe.DefaultFlushInterval, 50 s) plus 40 s for
 // the call, ingestion and a flush that failed once.
 const DefaultHeartbeatStaleSeconds = 90
+
+// clusterName is the template's ClusterName pattern: the record's key in
+// the table is the name, its history's the name plus "#history", which no
+// name can then collide with.
+var clusterName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
 
 // HeartbeatStale is Detection.HeartbeatStaleSeconds as a duration.
 func (c *Config) HeartbeatStale() time.Duration {
