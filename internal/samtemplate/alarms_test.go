@@ -152,10 +152,10 @@ func fmtCondition(c map[string]any) string {
 // detection alarms.
 func TestRealTemplateDashboard(t *testing.T) {
 	if app := loadReal(t, scenarios()[0].params); len(app.Dashboards) != 0 || app.Outputs["DashboardUrl"] != "" {
-		t.Errorf("a dashboard (%d, URL %q) without Dashboard=true: it costs 3 USD a month", len(app.Dashboards), app.Outputs["DashboardUrl"])
+		t.Errorf("a dashboard (%d, URL %q) without CreateDashboard=true: it costs 3 USD a month", len(app.Dashboards), app.Outputs["DashboardUrl"])
 	}
-	app := loadReal(t, with(scenarios()[0].params, "MetricNamespace", "Acme/Db", "Dashboard", "true"))
-	d := app.Dashboards["PairDashboard"]
+	app := loadReal(t, with(scenarios()[0].params, "MetricNamespace", "Acme/Db", "CreateDashboard", "true"))
+	d := app.Dashboards["Dashboard"]
 	if d == nil || d.DashboardName != "switchyard-orders" || !strings.Contains(app.Outputs["DashboardUrl"], "switchyard-orders") {
 		t.Fatalf("dashboard %+v, URL %q", d, app.Outputs["DashboardUrl"])
 	}
