@@ -76,8 +76,10 @@ const usage = `nodeprobe: Switchyard node agent: PostgreSQL health, local recove
 
 nodeprobe checks the local PostgreSQL at a fixed interval, restarts it locally
 (up to --restart-max times within --restart-window) when it stops, and publishes
-to CloudWatch: Heartbeat (1 healthy, 0 unhealthy) under {Cluster, Node} and
-{Cluster, Role}, PrimaryLSN on a primary and ReplayLagBytes on a standby.
+to CloudWatch: on the primary Heartbeat 1 under {Cluster, Node} and {Cluster,
+Role=primary} and PrimaryLSN under {Cluster, Node}; on a standby ReplayLagBytes
+under {Cluster, Role=standby}; Heartbeat 0 from a node declared unhealthy.
+Healthy values are sent every --flush-interval, bad ones within a second.
 
 Every setting is a flag, an environment variable (shown in brackets) and a key
 of the JSON --config-file (the flag name in camelCase). Flags win over the
