@@ -79,15 +79,7 @@ func TestCallLogRecordsARNsAndConditionKeys(t *testing.T) {
 		{"sns", "ListTopics", "arn:aws:sns:eu-west-1:111122223333:switchyard-alerts", "", nil, nil},
 	}
 	for _, c := range cases {
-		req, _ := http.NewRequest(http.MethodPost, hs.URL, bytes.NewReader([]byte(c.body)))
-		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=FenceFunction/20261126/eu-west-1/"+c.service+"/aws4_request, Signature=x")
-		req.Header.Set("X-Op", c.op)
-		req.Header.Set("X-Ids", c.ids)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		post(t, hs.URL, "FenceFunction/20261126/eu-west-1/"+c.service, c.op, c.ids, c.body)
 		calls := s.Calls()
 		got := calls[len(calls)-1]
 		if !reflect.DeepEqual(got.ARNs, c.arns) || !reflect.DeepEqual(got.Context, c.ctx) {
@@ -110,15 +102,7 @@ func TestCallLogSplitsATransactionIntoItems(t *testing.T) {
 		{"Update":{"TableName":"switchyard-demo","Key":{"cluster":{"S":"other"}},"UpdateExpression":"SET a = :a"}},
 		{"Delete":{"TableName":"switchyard-demo","Key":{"cluster":{"S":"gone"}}}},
 		{"ConditionCheck":{"TableName":"switchyard-demo","Key":{"cluster":{"S":"demo"}},"ConditionExpression":"attribute_exists(cluster)"}}]}`
-	req, _ := http.NewRequest(http.MethodPost, hs.URL, bytes.NewReader([]byte(body)))
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=agent-node1/20261126/us-east-1/dynamodb/aws4_request, Signature=x")
-	req.Header.Set("X-Op", "TransactWriteItems")
-	req.Header.Set("X-Ids", "switchyard-demo,switchyard-demo")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	post(t, hs.URL, "agent-node1/20261126/us-east-1/dynamodb", "TransactWriteItems", "switchyard-demo,switchyard-demo", body)
 	calls := s.Calls()
 	got := calls[len(calls)-1]
 	table := "arn:aws:dynamodb:us-east-1:123456789012:table/switchyard-demo"
@@ -135,4 +119,20 @@ func TestCallLogSplitsATransactionIntoItems(t *testing.T) {
 	if !reflect.DeepEqual(items, want) {
 		t.Errorf("items:\n %q\nwant\n %q", items, want)
 	}
+}
+
+// post sends body signed with the credential scope scope (caller/date/
+// region/service) to the test server, with the operation and the
+// resource ids the test service reports in X-Op and X-Ids.
+func post(t *testing.T, url, scope, op, ids, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader([]byte(body)))
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+scope+"/aws4_request, Signature=x")
+	req.Header.Set("X-Op", op)
+	req.Header.Set("X-Ids", ids)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 }

@@ -276,13 +276,7 @@ func TestRenewalConflictingWithATransactionReadsAgain(t *testing.T) {
 // lease), the conditional write fails and the renewal decides again on a
 // fresh read, so a stale read can never renew a revoked lease.
 func TestRenewalFromTheRecordJustRead(t *testing.T) {
-	ctx := context.Background()
-	db := newFakeDynamoDB(table)
-	s := New(db, table)
-	s.Now = func() time.Time { return t0 }
-	if _, err := s.Init(ctx, "pg", "node1"); err != nil {
-		t.Fatal(err)
-	}
+	ctx, db, s := initialised(t)
 	read, err := s.GetState(ctx, "pg")
 	if err != nil {
 		t.Fatal(err)
@@ -349,13 +343,7 @@ func TestInitOverALeftoverHistoryItem(t *testing.T) {
 // A record read with its history (Get) given as the renewal's read is not
 // written back as it is: its history would land inside the record item.
 func TestRenewalFromAFullReadKeepsTheHistoryOut(t *testing.T) {
-	ctx := context.Background()
-	db := newFakeDynamoDB(table)
-	s := New(db, table)
-	s.Now = func() time.Time { return t0 }
-	if _, err := s.Init(ctx, "pg", "node1"); err != nil {
-		t.Fatal(err)
-	}
+	ctx, db, s := initialised(t)
 	if _, err := s.SetPause(ctx, "pg", Pause{By: "ops", Since: t0}); err != nil {
 		t.Fatal(err)
 	}
@@ -376,4 +364,18 @@ func TestRenewalFromAFullReadKeepsTheHistoryOut(t *testing.T) {
 	if rec, err := s.Get(ctx, "pg"); err != nil || len(rec.History) != len(full.History) {
 		t.Fatalf("history after the renewal: %d entries (want %d), %v", len(rec.History), len(full.History), err)
 	}
+}
+
+// initialised is a store over a fake table holding a new record of "pg"
+// with node1 primary.
+func initialised(t *testing.T) (context.Context, *fakeDynamoDB, *Store) {
+	t.Helper()
+	ctx := context.Background()
+	db := newFakeDynamoDB(table)
+	s := New(db, table)
+	s.Now = func() time.Time { return t0 }
+	if _, err := s.Init(ctx, "pg", "node1"); err != nil {
+		t.Fatal(err)
+	}
+	return ctx, db, s
 }
