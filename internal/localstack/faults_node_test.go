@@ -152,11 +152,21 @@ func TestFaultPostgresCrashRecoveryFails(t *testing.T) {
 	waitFor(t, 20*time.Second, "node1's agent to fail restarting PostgreSQL", func() bool {
 		return strings.Contains(ag.Snapshot().Reason, "start failed")
 	})
+	// Both alarms see the loss: the heartbeat alarm (node1's Heartbeat 0,
+	// sent at once) and the reachability alarm (node2 cannot reach node1).
+	// Whichever execution takes the failover lock assesses and fails over;
+	// another one finds the lock held and ends without assessing. Wait for
+	// the one that assessed.
 	var arn string
-	waitFor(t, 3*time.Minute, "the alarm to start an execution that ends", func() bool {
+	waitFor(t, 3*time.Minute, "an alarm-started execution that assessed the loss to end", func() bool {
 		for _, e := range s.SFN.Executions(s.StateMachineARN) {
-			if e.Status != "RUNNING" {
-				arn = e.ARN
+			if e.Status == "RUNNING" {
+				continue
+			}
+			info, _ := s.SFN.Execution(e.ARN)
+			var out localExecution
+			if e.Status != "SUCCEEDED" || (json.Unmarshal(info.Output, &out) == nil && out.Assessment != nil) {
+				arn = e.ARN // a failed one too: requireSucceeded reports it
 				return true
 			}
 		}
