@@ -101,7 +101,6 @@ func (a *Agent) rejoin(ctx context.Context, rec store.Record, rj Rejoiner) {
 			steps = append([]string{"snapshot"}, steps...)
 		}
 	}
-	a.update(func(s *Snapshot) { s.Rejoins++ })
 	a.log.Warn("rejoined as a standby", "primary", rec.Primary, "detail", detail)
 	wctx, cancel := context.WithTimeout(ctx, a.cfg.CheckTimeout)
 	defer cancel()
@@ -110,6 +109,9 @@ func (a *Agent) rejoin(ctx context.Context, rec store.Record, rj Rejoiner) {
 	if _, err := a.deps.Store.RecordRejoin(wctx, a.cfg.Cluster.Name, a.cfg.Node, entry); err != nil {
 		a.log.Error("recording the rejoin in the history failed", "error", err)
 	}
+	// Counted once the record has been written (or failed to be): whoever
+	// sees the count sees the record the rejoin left.
+	a.update(func(s *Snapshot) { s.Rejoins++ })
 	a.setState(StateStandby, "rejoined: "+detail)
 }
 

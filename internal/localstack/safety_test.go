@@ -215,16 +215,20 @@ func TestStaleStandbyIsNotPromoted(t *testing.T) {
 	s.Replication.Cut(dataplane.Refuse)
 	w := s.StartWriter(s.ClientOverlay.Addr(), 20*time.Millisecond)
 	// Wait until the primary has published a position well past what the
-	// standby received: the evidence Assess will weigh. The standby's
-	// position is read again every time: WAL already in its socket buffer
-	// when the link was cut is still received after the cut.
+	// standby has: the evidence Assess will weigh. The standby's position
+	// is read again every time (WAL already in its socket buffer when the
+	// link was cut is still received after the cut), and is the greater of
+	// what it received and what it replayed: the received position can read
+	// lower than what the standby already has (the start of a segment when
+	// its WAL receiver starts), and a CI run passed this loop and then found
+	// the standby level with the primary.
 	lsnMetric := cwsim.Metric{Namespace: s.Config.Detection.Namespace, Name: "PrimaryLSN",
 		Dimensions: []cwsim.Dimension{{Name: "Cluster", Value: s.Config.Name}, {Name: "Node", Value: "node1"}}}
 	deadline := time.After(30 * time.Second)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		received := lsnOf(t, s, "node2", "SELECT pg_last_wal_receive_lsn()::text")
+		received := lsnOf(t, s, "node2", "SELECT GREATEST(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::text")
 		dps := s.CW.Datapoints(lsnMetric)
 		if len(dps) > 0 && dps[len(dps)-1].Maximum > float64(received)+4*limit {
 			break
