@@ -7,13 +7,17 @@
 // the replication rows on a primary. From each result it publishes to
 // CloudWatch, in namespace "Switchyard" by default:
 //
-//   - Heartbeat (1 healthy, 0 unhealthy; high resolution) under
-//     {Cluster, Node} and {Cluster, Role}, Role being what the node last
-//     observed itself to be, so an alarm on {Cluster, Role=primary}
-//     follows whichever node is primary;
-//   - PrimaryLSN (bytes) under {Cluster, Node} and {Cluster, Role=primary}
-//     on a primary, ReplayLagBytes under {Cluster, Node} and
-//     {Cluster, Role=standby} on a standby.
+//   - on a primary (the role the agent lets it publish as: the recorded
+//     primary holding its lease), Heartbeat 1 under {Cluster, Node} and
+//     {Cluster, Role=primary}, so an alarm on the role follows whichever
+//     node is primary, and PrimaryLSN (bytes) under {Cluster, Node};
+//   - on a standby, ReplayLagBytes under {Cluster, Role=standby}, and no
+//     heartbeat: its replay lag is its sign of life;
+//   - on a node declared unhealthy, Heartbeat 0 under {Cluster, Node} and
+//     its role, urgently (below).
+//
+// Custom metrics are billed per series and month, hence no series that
+// nothing reads (samplesFor).
 //
 // # Local recovery
 //
@@ -27,7 +31,7 @@
 // and tolerate the recovery time: with the defaults (1s checks, threshold
 // 2, 2 restarts, 10s grace) a node that does not come back is reported
 // about 21 seconds (plus the restart commands' run time) after its first
-// failed check, inside the cluster's default 30-second heartbeat
+// failed check, inside the cluster's default 90-second heartbeat
 // staleness; a node that comes back after one restart leaves a gap of a
 // few seconds. Once declared unhealthy the probe makes no more restarts
 // until PostgreSQL is seen healthy again: by then a failover may be
@@ -40,11 +44,15 @@
 // (up to 1,000 datums per call). Samples of the same series within one
 // aggregation bucket (1 second by default) become one datum with
 // Values/Counts. CloudWatch bills PutMetricData per request, so the flush
-// interval sets the cost: at 5s it is about 520,000 calls a month per node,
-// at 1s five times that. It also sets the delay: a heartbeat reaches
-// CloudWatch up to FlushInterval (plus the call's latency) after it was
-// measured, so for alarms with 10-second periods keep FlushInterval at 5s
-// or less, or the newest period is still empty when the alarm evaluates.
+// interval sets the cost: at the default 50 s (DefaultFlushInterval) it is
+// about 52,000 calls a month per node, at 5 s ten times that. It also sets
+// the delay: a healthy heartbeat reaches CloudWatch up to FlushInterval
+// (plus the call's latency) after it was measured, so keep FlushInterval at
+// least 10 s under the heartbeat alarm's period (60 s by default), or the
+// newest period is still empty when the alarm evaluates. Bad news does not
+// wait: a sample marked Urgent (Heartbeat 0, and every sample the agent
+// adds, since it publishes only while something is wrong) is sent within
+// UrgentDelay (1 s), except while failed calls are being backed off.
 // Failed calls are retried with exponential backoff and jitter (throttling
 // and server errors keep their samples; data CloudWatch rejects as invalid
 // is dropped), and nothing the publisher does ever delays a health check.

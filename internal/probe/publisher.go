@@ -32,9 +32,10 @@ const DefaultFlushInterval = 50 * time.Second
 type PublisherConfig struct {
 	Namespace string
 	// FlushInterval is how often buffered samples are sent. Every sample
-	// reaches CloudWatch up to this late, so keep it well under the alarm
-	// period (e.g. 5s for 10-second alarms); each flush is one
-	// PutMetricData call per 1,000 datums, which is what CloudWatch bills.
+	// that is not urgent reaches CloudWatch up to this late, so keep it at
+	// least 10 s under the alarm period (the default 50 s for 60-second
+	// alarms, 5 s for 10-second ones); each flush is one PutMetricData
+	// call per 1,000 datums, which is what CloudWatch bills.
 	FlushInterval time.Duration
 	// UrgentDelay is how soon after an urgent sample (Sample.Urgent) a
 	// flush is made, so that bad news does not wait for FlushInterval.
