@@ -194,8 +194,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op, err := svc.Operation(r, body)
 	call.Operation = op
 	s.record(call)
-	defer call.release()
-	defer s.annotate(call, body) // runs before release: it reads the body
+	// The log entry is finished (annotated, then its payload dropped)
+	// before the client can see the answer: a partitioned call finishes
+	// it before closing the connection, every other call as the handler
+	// returns, before net/http flushes the response.
+	var finished sync.Once
+	finish := func() {
+		finished.Do(func() {
+			s.annotate(call, body) // reads the body, so before release
+			call.release()
+		})
+	}
+	defer finish()
 	if err != nil {
 		s.fail(w, svc, call, asAPIError(err))
 		return
@@ -210,6 +220,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if f.Partition {
 			call.MarkError("Partitioned")
+			finish()
 			hijackAndClose(w)
 			return
 		}

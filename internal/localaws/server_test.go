@@ -111,9 +111,11 @@ func TestServerRoutesRecordsThrottlesAndInjects(t *testing.T) {
 	if got := strings.Join(errorCodes, ","); !strings.Contains(got, "InternalError,InternalError,,Partitioned,,,Throttling") {
 		t.Errorf("error codes in the log: %s", got)
 	}
+	callMu.Lock()
+	defer callMu.Unlock()
 	for _, c := range s.calls {
 		if c.Request != nil || c.Body != nil {
-			t.Fatal("an answered call still holds its request and body")
+			t.Fatalf("answered call %s (%s) still holds its request and body", c.Operation, c.ErrorCode)
 		}
 	}
 }
