@@ -25,7 +25,7 @@ func (a *Agent) renew(ctx context.Context, now time.Time, obs observation, rec s
 	r := store.Renewal{Node: a.cfg.Node, Now: now, Duration: a.cfg.Cluster.LeaseDuration(), Read: &rec}
 	if st := obs.status; st != nil {
 		if st.InRecovery {
-			r.LSN = uint64(st.ReceiveLSN)
+			r.LSN = uint64(st.HeldLSN())
 		} else {
 			r.LSN = uint64(st.CurrentLSN)
 			if obs.conn != nil {

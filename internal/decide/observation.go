@@ -7,8 +7,9 @@ type Probe struct {
 	Reachable  bool
 	Error      string // why it was not reachable
 	InRecovery bool
-	// ReceiveLSN is the WAL the standby has received and flushed
-	// (pg_last_wal_receive_lsn); on a primary, its current LSN.
+	// ReceiveLSN is the end of the WAL the standby has on its disk, the
+	// greatest of what it received and flushed and what it replayed
+	// (pgnode.Status.HeldLSN); on a primary, its current LSN.
 	ReceiveLSN uint64
 	// Streaming is true when the standby's WAL receiver is streaming.
 	Streaming bool

@@ -141,14 +141,11 @@ func (h *AssessStep) probe(ctx context.Context, n cluster.Node, creds credential
 	if err != nil {
 		return decide.Probe{Error: fmt.Sprintf("status query on %s: %v", n.Name, err)}
 	}
-	p := decide.Probe{Reachable: true, InRecovery: st.InRecovery}
+	p := decide.Probe{Reachable: true, InRecovery: st.InRecovery, ReceiveLSN: uint64(st.HeldLSN())}
 	if !st.InRecovery {
-		p.ReceiveLSN = uint64(st.CurrentLSN)
 		return p
 	}
-	recv := st.ReceiveLSN
 	if w := st.WALReceiver; w != nil {
-		recv = recv.Max(w.FlushedLSN)
 		if w.Status == "streaming" {
 			p.Streaming = true
 			if w.LastMsgReceiptTime != nil {
@@ -156,7 +153,6 @@ func (h *AssessStep) probe(ctx context.Context, n cluster.Node, creds credential
 			}
 		}
 	}
-	p.ReceiveLSN = uint64(recv)
 	return p
 }
 

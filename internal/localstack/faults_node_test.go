@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/switchyard/switchyard/internal/agent"
 	"github.com/switchyard/switchyard/internal/cli"
@@ -447,4 +448,58 @@ func runStatus(t *testing.T, s *localstack.Stack, args ...string) string {
 		t.Fatalf("switchyard status: %v: %s", err, stderr.String())
 	}
 	return stdout.String()
+}
+
+// TestFaultStandbyRestartsWhilePrimaryDown: node1 dies, then node2's
+// PostgreSQL restarts before the failover runs (its agent starts it
+// again). A restarted standby with no upstream reports as received the
+// start of its WAL segment, below what it replayed: under synchronous
+// replication, weighed by that, it would look behind and the failover
+// would be refused. It must proceed, with nothing lost.
+func TestFaultStandbyRestartsWhilePrimaryDown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := startStack(t, localstack.Options{})
+	if err := s.PrepareWriterTable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m := startDualMonitor(t, s)
+	w := s.StartWriter(s.ClientOverlay.Addr(), 20*time.Millisecond)
+	ackedSince(t, w, 0, 50, 30*time.Second, "the first writes")
+	if err := s.Crash("node1"); err != nil {
+		t.Fatal(err)
+	}
+	node2 := s.Nodes["node2"]
+	if err := node2.PG.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	dsn2 := node2.PG.DSN(localstack.DatabaseName, pgharness.Superuser)
+	var received, replayed string
+	waitFor(t, 30*time.Second, "node2's agent to start its PostgreSQL again, as a standby", func() bool {
+		conn, err := pgx.Connect(ctx, dsn2)
+		if err != nil {
+			return false
+		}
+		defer conn.Close(ctx)
+		err = conn.QueryRow(ctx, "SELECT coalesce(pg_last_wal_receive_lsn()::text, ''), coalesce(pg_last_wal_replay_lsn()::text, '') WHERE pg_is_in_recovery()").Scan(&received, &replayed)
+		return err == nil && received != ""
+	})
+	t.Logf("node2 restarted: received %s, replayed %s", received, replayed)
+
+	out := requireSucceeded(t, s, startExecution(t, s, "standby-restarted", readEvent(t, s, "manual-failover.json")))
+	lag := int64(-1)
+	if out.Assessment != nil {
+		lag = out.Assessment.LagBytes
+	}
+	if in, err := inRecovery(dsn2); err != nil || in {
+		t.Fatalf("node2 after the failover: in recovery %t (%v), want promoted", in, err)
+	}
+	acked, lost := writerOutcome(t, s, w, "node2")
+	if *lost != 0 {
+		t.Errorf("%d acknowledged writes lost", *lost)
+	}
+	reportFault(t, m, faultRow{Case: "standby PostgreSQL restarts while the primary is down (sync)",
+		Expected: "failover proceeds on what the standby replayed; no loss",
+		Observed: fmt.Sprintf("restarted node2 reported received %s, replayed %s; promoted, assessed lag %d bytes", received, replayed, lag),
+		Acked:    acked, Lost: lost})
 }

@@ -301,3 +301,52 @@ func startupPID(t *testing.T, c *pgx.Conn) int {
 	}
 	return pid
 }
+
+// A standby restarted while its primary is gone reports as received the
+// start of the segment it will stream from, below what it replayed. The
+// position Assess weighs against the primary's must be what it holds, or a
+// standby with every write looks behind and its failover is refused
+// (under synchronous replication, any lag refuses it).
+func TestRestartedStandbyHoldsWhatItReplayed(t *testing.T) {
+	p := pgharness.StartPairT(t, pgharness.PairOptions{Sync: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	db := p.Options.Database
+	prim := connect(t, p.Primary, db, pgharness.Superuser)
+	// Far enough into the segment that its start is visibly lower.
+	if _, err := prim.Exec(ctx, "CREATE TABLE filler AS SELECT g, repeat('x', 100) AS pad FROM generate_series(1, 3000) g"); err != nil {
+		t.Fatal(err)
+	}
+	target, err := CurrentLSN(ctx, prim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stby := connect(t, p.Standby, db, pgharness.Superuser)
+	pollUntil(t, 30*time.Second, "the standby replays the primary's last write", func() (bool, error) {
+		s, err := GetStatus(ctx, stby)
+		return err == nil && s.ReplayLSN >= target, err
+	})
+	if err := p.Primary.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Standby.Stop(ctx, pgharness.StopFast); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Standby.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stby = connect(t, p.Standby, db, pgharness.Superuser)
+	var s Status
+	pollUntil(t, 30*time.Second, "the restarted standby has replayed its WAL and asked to stream", func() (bool, error) {
+		s, err = GetStatus(ctx, stby)
+		return err == nil && s.ReplayLSN >= target && s.ReceiveLSN.IsValid(), err
+	})
+	t.Logf("primary's last position %v; restarted standby: received %v, replayed %v, WAL receiver %+v",
+		target, s.ReceiveLSN, s.ReplayLSN, s.WALReceiver)
+	if s.ReceiveLSN >= target {
+		t.Fatalf("received position %v is not below the replayed %v: the case this test covers did not occur", s.ReceiveLSN, s.ReplayLSN)
+	}
+	if held := s.HeldLSN(); held < target {
+		t.Errorf("HeldLSN %v, want at least the primary's last position %v that the standby replayed", held, target)
+	}
+}

@@ -121,6 +121,24 @@ func (s Status) Role() Role {
 	return RolePrimary
 }
 
+// HeldLSN is, on a standby, the end of the WAL it has on its disk: the
+// greatest of what it received and flushed (pg_last_wal_receive_lsn(), the
+// WAL receiver's flushed_lsn) and what it replayed. The received position
+// alone can read lower: a standby restarted while its upstream is gone
+// reports the start of the WAL segment it will stream from (measured with
+// PostgreSQL 15: 0/3000000 received, 0/3037848 replayed). On a primary,
+// its current position.
+func (s Status) HeldLSN() LSN {
+	if !s.InRecovery {
+		return s.CurrentLSN
+	}
+	held := s.ReceiveLSN.Max(s.ReplayLSN)
+	if s.WALReceiver != nil {
+		held = held.Max(s.WALReceiver.FlushedLSN)
+	}
+	return held
+}
+
 // ReplayLagBytes is, on a standby, how many bytes of WAL it knows of but has
 // not replayed: from the replay position to the later of what it received
 // and what its upstream last reported having. 0 on a primary.
