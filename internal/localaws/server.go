@@ -55,8 +55,12 @@ type Call struct {
 	Items     []ItemCall
 	Time      time.Time // when the call arrived
 	ErrorCode string    // AWS error code returned, "" on success
-	Request   *http.Request
-	Body      []byte
+	// Finished is set once the call is answered and its entry complete
+	// (ARNs, Context and Items filled in): a copy of the log taken while
+	// a call is in flight holds it unfinished.
+	Finished bool
+	Request  *http.Request
+	Body     []byte
 }
 
 // callMu guards the Resources of every Call: services add to them from
@@ -145,7 +149,7 @@ func (s *Server) Calls() []Call {
 			Service: c.Service, Operation: c.Operation, AccessKeyID: c.AccessKeyID,
 			Region: c.Region, Resources: append([]string(nil), c.Resources...),
 			ARNs: append([]string(nil), c.ARNs...), Context: copyContext(c.Context), Items: copyItems(c.Items),
-			Time: c.Time, ErrorCode: c.ErrorCode,
+			Time: c.Time, ErrorCode: c.ErrorCode, Finished: c.Finished,
 		})
 	}
 	return out
@@ -255,12 +259,14 @@ func (s *Server) record(c *Call) {
 	s.calls = append(s.calls, c)
 }
 
-// release drops the request and its body once the call is answered: the
-// log keeps what a check needs, not every payload.
+// release drops the request and its body once the call is answered (the
+// log keeps what a check needs, not every payload) and marks the entry
+// finished.
 func (c *Call) release() {
 	callMu.Lock()
 	defer callMu.Unlock()
 	c.Request, c.Body = nil, nil
+	c.Finished = true
 }
 
 func (s *Server) fail(w http.ResponseWriter, svc Service, call *Call, e *APIError) {

@@ -1,11 +1,13 @@
 package localaws
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // echoService answers every call with 200 and its operation, the
@@ -111,6 +113,11 @@ func TestServerRoutesRecordsThrottlesAndInjects(t *testing.T) {
 	if got := strings.Join(errorCodes, ","); !strings.Contains(got, "InternalError,InternalError,,Partitioned,,,Throttling") {
 		t.Errorf("error codes in the log: %s", got)
 	}
+	for _, c := range s.Calls() {
+		if !c.Finished {
+			t.Errorf("answered call %s (%s) is not marked finished", c.Operation, c.ErrorCode)
+		}
+	}
 	callMu.Lock()
 	defer callMu.Unlock()
 	for _, c := range s.calls {
@@ -127,5 +134,53 @@ func TestCallLogIsBounded(t *testing.T) {
 	}
 	if n := len(s.Calls()); n > MaxLoggedCalls || n < MaxLoggedCalls/2 {
 		t.Fatalf("log holds %d calls, want between %d and %d", n, MaxLoggedCalls/2, MaxLoggedCalls)
+	}
+}
+
+// A copy of the log taken while a call is in flight holds it unfinished,
+// so that a check of what calls were authorized for can tell it apart.
+func TestInFlightCallIsUnfinished(t *testing.T) {
+	s := NewServer()
+	s.Register(echoService{})
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	s.Faults().Add(Fault{Operation: "Slow", Latency: time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, hs.URL, strings.NewReader("{}"))
+		req.Header.Set("Authorization", signed)
+		req.Header.Set("X-Op", "Slow")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	slow := func() (Call, bool) {
+		for _, c := range s.Calls() {
+			if c.Operation == "Slow" {
+				return c, true
+			}
+		}
+		return Call{}, false
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	c, ok := slow()
+	for ; !ok; c, ok = slow() {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow call never reached the log")
+		}
+		time.Sleep(5 * time.Millisecond) // polling the log
+	}
+	if c.Finished {
+		t.Fatal("a call held by its latency is marked finished")
+	}
+	cancel()
+	<-done
+	for c, _ = slow(); !c.Finished; c, _ = slow() {
+		if time.Now().After(deadline) {
+			t.Fatal("the cancelled call was never marked finished")
+		}
+		time.Sleep(5 * time.Millisecond) // polling the log
 	}
 }

@@ -74,9 +74,12 @@ func (w *Watchdog) resetLocked() {
 	if w.timer != nil {
 		w.timer.Stop()
 	}
-	w.timer = time.AfterFunc(w.timeout, func() {
+	var self *time.Timer
+	self = time.AfterFunc(w.timeout, func() {
 		w.mu.Lock()
-		if w.closed || w.timer == nil {
+		// A timer replaced (petted) or stopped while this callback waited
+		// for the lock must not fire.
+		if w.closed || w.timer != self {
 			w.mu.Unlock()
 			return
 		}
@@ -85,6 +88,7 @@ func (w *Watchdog) resetLocked() {
 		w.mu.Unlock()
 		w.fire()
 	})
+	w.timer = self
 }
 
 func (w *Watchdog) close() {

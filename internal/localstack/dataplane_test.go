@@ -58,6 +58,10 @@ func TestOverlayRouteMovesRealTraffic(t *testing.T) {
 	if err := s.Crash("node1"); err != nil {
 		t.Fatal(err)
 	}
+	// Promoted by hand, node2 is writable while the record names node1:
+	// its own agent would rightly fence it. Stop the agent first (a
+	// standby's watchdog is disarmed, so nothing else takes it down).
+	s.Nodes["node2"].StopAgent()
 	conn, err := pgx.Connect(ctx, s.Nodes["node2"].PG.DSN(localstack.DatabaseName, pgharness.Superuser))
 	if err != nil {
 		t.Fatal(err)

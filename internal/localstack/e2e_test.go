@@ -197,6 +197,9 @@ func assertCallsAllowed(t *testing.T, s *localstack.Stack) {
 		} else if _, isFunction := app.Functions[principal]; !isFunction {
 			continue
 		}
+		if !call.Finished {
+			continue // in flight as the log was copied: ARNs and condition keys not derived yet
+		}
 		if call.ErrorCode != "" && len(call.ARNs) == 0 && len(call.Context) == 0 {
 			continue // never answered (an injected partition or fault): nothing to authorize
 		}

@@ -121,6 +121,19 @@ func TestFaultAWSDuringMutatingSteps(t *testing.T) {
 	}
 }
 
+// quiesce stops triggers from starting executions (it removes every
+// EventBridge rule) and waits for the running ones to end: an alarm can
+// start another execution while a test reads what the first one left
+// (the re-armed alarm of a false alarm fires again at once when its
+// missing data still breaches; a second alarm of one incident fires late).
+func quiesce(t *testing.T, s *localstack.Stack) {
+	t.Helper()
+	for _, r := range s.Bus.Rules() {
+		s.Bus.RemoveRule(r)
+	}
+	waitFor(t, 2*time.Minute, "running executions to end", func() bool { return !anyRunning(s) })
+}
+
 func anyRunning(s *localstack.Stack) bool {
 	for _, e := range s.SFN.Executions(s.StateMachineARN) {
 		if e.Status == "RUNNING" {

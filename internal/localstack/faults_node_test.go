@@ -177,6 +177,7 @@ func TestFaultPostgresCrashRecoveryFails(t *testing.T) {
 	if out.Assessment == nil || out.Assessment.Decision != "proceed" {
 		t.Errorf("assessment %+v, want decision proceed", out.Assessment)
 	}
+	quiesce(t, s) // the other alarm's execution may still hold the lock
 	rec := assertOnePromotion(t, s)
 	ackedSince(t, w, len(w.Stats().Acked), 10, 30*time.Second, "writes on node2 through the overlay IP")
 	acked, lost := writerOutcome(t, s, w, "node2")

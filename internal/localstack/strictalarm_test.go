@@ -91,9 +91,20 @@ func TestStrictPolicyAlarmsWhileCommitsWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer standby.Close(context.Background())
+	// synchronous_commit=on acknowledges once the standby has flushed the
+	// commit; it is visible there once replayed, a moment later.
 	var n int
-	if err := standby.QueryRow(ctx, "SELECT count(*) FROM strict_alarm").Scan(&n); err != nil || n != 1 {
-		t.Errorf("the acknowledged commit on the standby: %d rows (%v), want 1", n, err)
+	var qerr error
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		qerr = standby.QueryRow(ctx, "SELECT count(*) FROM strict_alarm").Scan(&n)
+		if (qerr == nil && n == 1) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // polling the standby's replay
+	}
+	if qerr != nil || n != 1 {
+		t.Errorf("the acknowledged commit on the standby: %d rows (%v), want 1", n, qerr)
 	}
 	reportFault(t, m, faultRow{Case: "primary cut off from its standby (sync, strict policy)", Expected: "commits wait; sync-commits-waiting alarm; commit lands after heal",
 		Observed: "alarm ALARM while the commit waited; commit on the standby after heal"})

@@ -191,7 +191,10 @@ func TestChangeAcceptsPrefixedZoneIDAndEscapesWildcards(t *testing.T) {
 func TestGetChangeGoesInsyncAfterThePropagationDelay(t *testing.T) {
 	ctx := context.Background()
 	s := newStack(t)
-	s.sim.SetPropagationDelay(300 * time.Millisecond)
+	// Long enough that the checks of the PENDING state below finish
+	// within it on a busy machine (300 ms was not always).
+	s.sim.SetPropagationDelay(2 * time.Second)
+	s.srv.SetThrottling(false) // waitInsync polls faster than Route 53's 5 calls a second
 
 	out, err := s.change(ctx, private, change(types.ChangeActionUpsert, rrset("pg.example.com", types.RRTypeA, 10, "10.0.0.200")))
 	if err != nil {
@@ -213,7 +216,7 @@ func TestGetChangeGoesInsyncAfterThePropagationDelay(t *testing.T) {
 		t.Fatalf("Resolve while PENDING: %v, want the old value", v)
 	}
 
-	s.waitInsync(ctx, t, id, 5*time.Second)
+	s.waitInsync(ctx, t, id, 10*time.Second)
 	if v := s.sim.Resolve("pg.example.com", "A"); !slices.Equal(v, []string{"10.0.0.200"}) {
 		t.Fatalf("Resolve once INSYNC: %v, want the new value", v)
 	}
