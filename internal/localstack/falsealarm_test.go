@@ -27,10 +27,7 @@ func TestBrokenMonitoringPathDoesNotFailOver(t *testing.T) {
 	if err := s.WaitSteady(ctx, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PrepareWriterTable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m := startDualMonitor(t, s)
+	m := prepareWriting(t, s)
 	w := s.StartWriter(s.ClientOverlay.Addr(), 50*time.Millisecond)
 	defer w.Stop()
 	s.Server.Faults().Add(localaws.Fault{Service: "monitoring", AccessKeyID: "probe-node1", Partition: true})

@@ -44,6 +44,16 @@ func logFaultRow(t *testing.T, row faultRow) {
 	t.Logf("%s%s", faulttable.RowMarker, b)
 }
 
+// prepareWriting creates the writer's table on the primary and starts
+// the monitor of writable nodes: the start of every case with a client.
+func prepareWriting(t *testing.T, s *localstack.Stack) *dualMonitor {
+	t.Helper()
+	if err := s.PrepareWriterTable(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return startDualMonitor(t, s)
+}
+
 // writerOutcome stops w and counts its acknowledged writes and those of
 // them missing on node (the primary the case ends with).
 func writerOutcome(t *testing.T, s *localstack.Stack, w *localstack.Writer, node string) (acked, lost *int) {

@@ -84,12 +84,8 @@ func ackedSince(t *testing.T, w *localstack.Writer, before, n int, limit time.Du
 // execution, no promotion, no acknowledged write lost.
 func TestFaultPostgresCrashRecoveredLocally(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	s := startFaultStack(t, localstack.Options{}, allRules)
-	if err := s.PrepareWriterTable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m := startDualMonitor(t, s)
+	m := prepareWriting(t, s)
 	w := s.StartWriter(s.ClientOverlay.Addr(), 50*time.Millisecond)
 	ackedSince(t, w, 0, 20, 30*time.Second, "the first writes")
 	node1 := s.Nodes["node1"]
@@ -126,12 +122,8 @@ func TestFaultPostgresCrashRecoveredLocally(t *testing.T) {
 // the failover promotes node2 once, with no acknowledged write lost.
 func TestFaultPostgresCrashRecoveryFails(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	s := startFaultStack(t, localstack.Options{}, allRules)
-	if err := s.PrepareWriterTable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m := startDualMonitor(t, s)
+	m := prepareWriting(t, s)
 	w := s.StartWriter(s.ClientOverlay.Addr(), 50*time.Millisecond)
 	ackedSince(t, w, 0, 20, 30*time.Second, "the first writes")
 	node1 := s.Nodes["node1"]
@@ -204,12 +196,8 @@ func TestFaultPostgresCrashRecoveryFails(t *testing.T) {
 // heartbeats go on, so nothing fails over; once healed, it renews again.
 func TestFaultPrimaryCutOffFromRecord(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	s := startFaultStack(t, localstack.Options{}, allRules)
-	if err := s.PrepareWriterTable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m := startDualMonitor(t, s)
+	m := prepareWriting(t, s)
 	w := s.StartWriter(s.ClientOverlay.Addr(), 50*time.Millisecond)
 	ackedSince(t, w, 0, 20, 30*time.Second, "the first writes")
 	id := s.Server.Faults().Add(localaws.Fault{Service: "dynamodb", AccessKeyID: localstack.AgentCaller("node1"), Partition: true})
@@ -302,12 +290,8 @@ func TestFaultPrimaryCutOffFromStandby(t *testing.T) {
 // keeps serving after degrading; nothing fails over.
 func TestFaultStandbyDown(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	s := startFaultStack(t, localstack.Options{}, allRules)
-	if err := s.PrepareWriterTable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m := startDualMonitor(t, s)
+	m := prepareWriting(t, s)
 	w := s.StartWriter(s.ClientOverlay.Addr(), 50*time.Millisecond)
 	ackedSince(t, w, 0, 20, 30*time.Second, "the first writes")
 	if err := s.Crash("node2"); err != nil {
@@ -461,10 +445,7 @@ func TestFaultStandbyRestartsWhilePrimaryDown(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := startStack(t, localstack.Options{})
-	if err := s.PrepareWriterTable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m := startDualMonitor(t, s)
+	m := prepareWriting(t, s)
 	w := s.StartWriter(s.ClientOverlay.Addr(), 20*time.Millisecond)
 	ackedSince(t, w, 0, 50, 30*time.Second, "the first writes")
 	if err := s.Crash("node1"); err != nil {

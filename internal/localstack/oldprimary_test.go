@@ -28,10 +28,7 @@ func TestOldPrimaryRestartedAfterCrashFailover(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := startStack(t, localstack.Options{})
-	if err := s.PrepareWriterTable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m := startDualMonitor(t, s)
+	m := prepareWriting(t, s)
 	node1 := s.Nodes["node1"]
 	if err := s.Crash("node1"); err != nil {
 		t.Fatal(err)

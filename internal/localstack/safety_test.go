@@ -208,10 +208,7 @@ func TestStaleStandbyIsNotPromoted(t *testing.T) {
 	if err := s.WaitSteady(ctx, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PrepareWriterTable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m := startDualMonitor(t, s)
+	m := prepareWriting(t, s)
 	s.Replication.Cut(dataplane.Refuse)
 	w := s.StartWriter(s.ClientOverlay.Addr(), 20*time.Millisecond)
 	// Wait until the primary has published a position well past what the

@@ -38,10 +38,7 @@ func TestSyncLossCancelledCommitsAvailable(t *testing.T) {
 func syncLossCancelledCommits(t *testing.T, policy string) {
 	ctx := context.Background()
 	s := startStack(t, localstack.Options{SyncPolicy: policy})
-	if err := s.PrepareWriterTable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m := startDualMonitor(t, s)
+	m := prepareWriting(t, s)
 	node1 := s.Nodes["node1"]
 	dsn1 := node1.PG.DSN(localstack.DatabaseName, pgharness.Superuser)
 	s.Replication.Cut(dataplane.Refuse)
