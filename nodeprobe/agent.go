@@ -18,18 +18,11 @@ import (
 )
 
 // newAgent builds the part of the node agent that owns PostgreSQL, or nil
-// with --monitor-only.
-func newAgent(s probe.Settings, cfg probe.Config, awsCfg aws.Config, p *probe.Probe, log *slog.Logger) (*agent.Agent, error) {
-	if s.MonitorOnly {
+// with --monitor-only (cc nil).
+func newAgent(s probe.Settings, cc *cluster.Config, cfg probe.Config, awsCfg aws.Config, p *probe.Probe, log *slog.Logger) (*agent.Agent, error) {
+	if cc == nil {
 		log.Warn("monitor-only: this node's PostgreSQL is not owned by Switchyard; a former primary can come back writable")
 		return nil, nil
-	}
-	if err := checkAgentSettings(s); err != nil {
-		return nil, err
-	}
-	cc, err := cluster.Load(s.ClusterConfig)
-	if err != nil {
-		return nil, err
 	}
 	ctl := agent.PGCtl{BinDir: s.PGBinDir, Data: s.PGData, LogFile: s.PGLog, RejoinDSN: s.RejoinDSN, Node: cfg.Node}
 	if s.RunAs != "" {
@@ -57,13 +50,24 @@ func newAgent(s probe.Settings, cfg probe.Config, awsCfg aws.Config, p *probe.Pr
 	return agent.New(agent.Config{Cluster: cc, Node: cfg.Node, AdminDSN: admin, Interval: cfg.Interval, CheckTimeout: cfg.CheckTimeout}, deps)
 }
 
-// checkAgentSettings checks what owning PostgreSQL needs, before anything
-// is read from AWS or instance metadata.
-func checkAgentSettings(s probe.Settings) error {
-	if !s.MonitorOnly && (s.PGData == "" || s.ClusterConfig == "") {
-		return errors.New("the node agent owns PostgreSQL: give --pgdata and --cluster-config (or --monitor-only to only publish heartbeats)")
+// agentClusterConfig checks what owning PostgreSQL needs and reads the
+// cluster configuration, before the AWS configuration is loaded: nil with
+// --monitor-only.
+func agentClusterConfig(s probe.Settings) (*cluster.Config, error) {
+	if s.MonitorOnly {
+		return nil, nil
 	}
-	return nil
+	if s.PGData == "" || s.ClusterConfig == "" {
+		return nil, errors.New("the node agent owns PostgreSQL: give --pgdata and --cluster-config (or --monitor-only to only publish heartbeats)")
+	}
+	cc, err := cluster.Load(s.ClusterConfig)
+	if err != nil {
+		return nil, err
+	}
+	if err := probe.CheckFlushFitsStale(s.FlushInterval, cc.HeartbeatStale()); err != nil {
+		return nil, err
+	}
+	return cc, nil
 }
 
 // runBoth runs the probe and, when there is one, the agent, until ctx ends.

@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -116,11 +115,7 @@ func execute(ctx context.Context, args []string, out io.Writer) error {
 	fs.SetOutput(io.Discard) // errors are returned; --help is written below
 	s.BindFlags(fs)
 	fs.BoolP("help", "h", false, "help for nodeprobe")
-	switch err := fs.Parse(args); {
-	case errors.Is(err, pflag.ErrHelp):
-		_, err = fmt.Fprintf(out, usage, defaultGCPercent, defaultMemoryLimit>>20, fs.FlagUsages())
-		return err
-	case err != nil:
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if help, _ := fs.GetBool("help"); help {
@@ -175,7 +170,8 @@ func run(parent context.Context, flags *pflag.FlagSet) error {
 	if idErr != nil {
 		log.Warn("instance identity incomplete; continuing", "error", idErr)
 	}
-	if err := checkAgentSettings(s); err != nil {
+	cc, err := agentClusterConfig(s)
+	if err != nil {
 		return err
 	}
 	// The instance role is read through instance metadata even with
@@ -202,7 +198,7 @@ func run(parent context.Context, flags *pflag.FlagSet) error {
 	if err != nil {
 		return err
 	}
-	if ag, err = newAgent(s, cfg, awsCfg, p, log); err != nil {
+	if ag, err = newAgent(s, cc, cfg, awsCfg, p, log); err != nil {
 		return err
 	}
 	return runBoth(ctx, p, ag)

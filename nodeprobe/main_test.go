@@ -6,6 +6,8 @@ import (
 	"math"
 	"net"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -42,6 +44,30 @@ func TestBadSettingsFail(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: err = %v, want %q", c.args, err, c.want)
 		}
+	}
+}
+
+// A flush interval the cluster's stale limit does not allow for would make
+// a healthy primary's heartbeat look stale to Assess: refused at start,
+// before any AWS call, naming both settings.
+func TestFlushIntervalMustFitTheStaleLimit(t *testing.T) {
+	t.Setenv("SWITCHYARD_CLUSTER", "")
+	example, err := os.ReadFile("../events/cluster-config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(example), `"heartbeatStaleSeconds": 90`, `"heartbeatStaleSeconds": 30`, 1)
+	if cfg == string(example) {
+		t.Fatal("events/cluster-config.json no longer sets heartbeatStaleSeconds 90")
+	}
+	path := filepath.Join(t.TempDir(), "cluster.json")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--cluster", "demo", "--node", "node1", "--imds=false", "--pgdata", t.TempDir(), "--cluster-config", path}
+	_, err = executeArgs(context.Background(), args...)
+	if err == nil || !strings.Contains(err.Error(), "flush interval 50s does not fit") || !strings.Contains(err.Error(), "heartbeatStaleSeconds (30s)") {
+		t.Errorf("default flush with a 30-s stale limit: err = %v, want a refusal naming both", err)
 	}
 }
 

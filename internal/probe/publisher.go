@@ -28,6 +28,24 @@ import (
 // wait for it (Sample.Urgent).
 const DefaultFlushInterval = 50 * time.Second
 
+// StaleMargin is how far under the cluster's heartbeat stale limit the
+// flush interval must stay: a healthy heartbeat reaches CloudWatch up to
+// one flush interval late, plus the call and CloudWatch's ingestion.
+const StaleMargin = 10 * time.Second
+
+// CheckFlushFitsStale refuses a flush interval that would make a healthy
+// primary's newest heartbeat look stale to Assess (a loss signal, so a
+// step toward a needless failover).
+func CheckFlushFitsStale(flush, stale time.Duration) error {
+	if flush+StaleMargin > stale {
+		return fmt.Errorf("flush interval %s does not fit the cluster's detection.heartbeatStaleSeconds (%s): "+
+			"a healthy primary's heartbeat reaches CloudWatch up to one flush interval late and Assess would count it stale; "+
+			"keep the flush interval at least %s under the stale limit (lower --flush-interval or raise heartbeatStaleSeconds)",
+			flush, stale, StaleMargin)
+	}
+	return nil
+}
+
 // PublisherConfig tunes how samples reach CloudWatch.
 type PublisherConfig struct {
 	Namespace string

@@ -108,7 +108,7 @@ func (s *Settings) BindFlags(fs *pflag.FlagSet) {
 	dur(&s.RestartWindow, "restart-window", "sliding window in which --restart-max restarts are allowed")
 	dur(&s.RestartGrace, "restart-grace", "after a restart, how long failed checks are taken for PostgreSQL still starting")
 	dur(&s.RestartTimeout, "restart-timeout", "bound on one run of the restart command")
-	dur(&s.FlushInterval, "flush-interval", "how often buffered samples are sent to CloudWatch when nothing is wrong (one billed PutMetricData call per flush): the delay a healthy heartbeat reaches CloudWatch with; keep it at least 10s under the heartbeat alarm's period and under the cluster's heartbeatStaleSeconds. Bad values (heartbeat 0, primary unreachable, commits waiting, lease running out) are sent within a second")
+	dur(&s.FlushInterval, "flush-interval", "how often buffered samples are sent to CloudWatch when nothing is wrong (one billed PutMetricData call per flush): the delay a healthy heartbeat reaches CloudWatch with; keep it at least 10s under the heartbeat alarm's period and under the cluster's heartbeatStaleSeconds (the agent refuses to start otherwise). Bad values (heartbeat 0, primary unreachable, commits waiting, lease running out) are sent within a second")
 	dur(&s.Bucket, "aggregate", "samples of one metric within this many seconds are sent as one datum (Values/Counts); 1s keeps full high-resolution timing")
 	num(&s.MaxBuffered, "max-buffered", "samples kept while CloudWatch is unreachable; the oldest are dropped beyond it")
 	dur(&s.MaxBackoff, "max-backoff", "longest wait between flushes while CloudWatch calls fail")

@@ -185,3 +185,20 @@ func TestDefaultFlushIntervalFitsTheStaleLimit(t *testing.T) {
 		t.Fatalf("flush interval %s leaves %s before the %s stale limit, want at least 30s", DefaultSettings().FlushInterval, margin, stale)
 	}
 }
+
+func TestCheckFlushFitsStale(t *testing.T) {
+	for _, c := range []struct {
+		flush, stale time.Duration
+		ok           bool
+	}{
+		{DefaultFlushInterval, 90 * time.Second, true},
+		{DefaultFlushInterval, 60 * time.Second, true},
+		{DefaultFlushInterval, 59 * time.Second, false},
+		{5 * time.Second, 15 * time.Second, true},
+		{5 * time.Second, 14 * time.Second, false},
+	} {
+		if err := CheckFlushFitsStale(c.flush, c.stale); (err == nil) != c.ok {
+			t.Errorf("flush %s, stale %s: err = %v, want ok %t", c.flush, c.stale, err, c.ok)
+		}
+	}
+}
