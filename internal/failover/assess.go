@@ -62,7 +62,7 @@ func (h *AssessStep) Handle(ctx context.Context, s State) (Assessment, error) {
 	}()
 	go func() { defer wg.Done(); instances, instErr = h.describeInstances(ctx) }()
 	go func() { defer wg.Done(); beats = h.heartbeats(ctx, s.Lease.Primary, now) }()
-	go func() { defer wg.Done(); rec, recErr = h.Records.Get(ctx, cfg.Name) }()
+	go func() { defer wg.Done(); rec, recErr = h.Records.GetState(ctx, cfg.Name) }()
 	wg.Wait()
 	if recErr != nil {
 		// The record is the gate's first source of evidence: retry rather

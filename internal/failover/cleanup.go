@@ -100,7 +100,7 @@ func (h *Cleanup) Handle(ctx context.Context, ev ExecutionStatusEvent) (CleanupR
 	log = log.With("cluster", h.Config.Name, "execution", d.ExecutionArn, "status", d.Status)
 	trigger := h.triggerOf(d.Input)
 
-	rec, err := h.Store.Get(ctx, h.Config.Name)
+	rec, err := h.Store.GetState(ctx, h.Config.Name)
 	var noRecord *store.ErrNoRecord
 	switch {
 	case errors.As(err, &noRecord):

@@ -133,7 +133,7 @@ func (h *FenceStep) leaseFence(ctx context.Context, s State, cand cluster.Node) 
 	ctx, cancel := context.WithTimeout(ctx, h.Config.LeaseDuration())
 	defer cancel()
 	for {
-		rec, err := h.Store.Get(ctx, h.Config.Name)
+		rec, err := h.Store.GetState(ctx, h.Config.Name)
 		if err == nil {
 			if l := rec.PrimaryLease; l != nil && l.RevokedBy == s.Execution && l.DetachedBy == cand.Name {
 				at := l.Expires

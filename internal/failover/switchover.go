@@ -51,7 +51,7 @@ func (h *FenceStep) demote(ctx context.Context, s State, old cluster.Node) (*Ste
 			return nil, false, &FenceNotConfirmed{Err: fmt.Errorf("%s: %w", old.Name, ctx.Err())}
 		case <-time.After(demotionPoll):
 		}
-		if rec, err = h.Store.Get(ctx, h.Config.Name); err != nil {
+		if rec, err = h.Store.GetState(ctx, h.Config.Name); err != nil {
 			return nil, false, classify("fence: reading the record during the switchover", err)
 		}
 	}
@@ -62,7 +62,7 @@ func (h *FenceStep) demote(ctx context.Context, s State, old cluster.Node) (*Ste
 // record's FinalLSN), bounded by the promote timeout. Nothing to wait for
 // when the old primary was fenced without a clean stop.
 func (h *PromoteStep) awaitFinalWAL(ctx context.Context, s State, node cluster.Node) error {
-	rec, err := h.Store.Get(ctx, h.Config.Name)
+	rec, err := h.Store.GetState(ctx, h.Config.Name)
 	if err != nil {
 		return classify("promote: reading the record", err)
 	}

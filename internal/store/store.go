@@ -46,7 +46,9 @@ func (s *Store) Get(ctx context.Context, cluster string) (Record, error) {
 // empty, unless the record was last written by a version that kept the
 // history inside it), read with ConsistentRead: one GetItem of the small
 // record item, 1 read unit whatever the history holds. It is what the node
-// agents read every second. A missing record is *ErrNoRecord.
+// agents read every second, and what the failover steps and the drift
+// check read (none of them uses the history). A missing record is
+// *ErrNoRecord.
 func (s *Store) GetState(ctx context.Context, cluster string) (Record, error) {
 	snap, err := s.load(ctx, cluster, false)
 	return snap.rec, err
