@@ -61,7 +61,12 @@ func IsTransactionConflict(err error) bool {
 		return true
 	}
 	reasons := CancellationReasons(err)
-	return slices.Contains(reasons, "TransactionConflict") && !slices.Contains(reasons, "ConditionalCheckFailed")
+	for _, r := range reasons {
+		if r != "None" && r != "TransactionConflict" {
+			return false // another cause, which a retry would meet again
+		}
+	}
+	return slices.Contains(reasons, "TransactionConflict")
 }
 
 // CancellationReasons returns the codes of a cancelled DynamoDB

@@ -30,6 +30,9 @@ func TestTransactionCancellationClasses(t *testing.T) {
 		{canceled("None", "TransactionConflict"), false, true},
 		{canceled("TransactionConflict", "ConditionalCheckFailed"), true, false},
 		{canceled("None", "ValidationError"), false, false},
+		{canceled("TransactionConflict", "ValidationError"), false, false},
+		{canceled("TransactionConflict", "ThrottlingError"), false, false},
+		{canceled("None", "None"), false, false},
 		{&smithy.GenericAPIError{Code: "ValidationException"}, false, false},
 	}
 	for _, c := range cases {
