@@ -251,10 +251,8 @@ func (s *Service) updateItem(call *localaws.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range u.paths() {
-		if t.isKey(p[0].name) {
-			return nil, validation("One or more parameter values were invalid: Cannot update attribute %s. This attribute is part of the key", p[0].name)
-		}
+	if err := t.checkKeyNotUpdated(u); err != nil {
+		return nil, err
 	}
 	old := t.get(h, r)
 	if err := checkCondition(cond, old, in); err != nil {

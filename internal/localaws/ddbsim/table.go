@@ -350,6 +350,17 @@ func (t *table) isKey(name string) bool {
 	return name == t.hashKey || (t.rangeKey != "" && name == t.rangeKey)
 }
 
+// checkKeyNotUpdated refuses an update expression that names a key
+// attribute, as DynamoDB does.
+func (t *table) checkKeyNotUpdated(u *updateExpr) error {
+	for _, p := range u.paths() {
+		if t.isKey(p[0].name) {
+			return validation("One or more parameter values were invalid: Cannot update attribute %s. This attribute is part of the key", p[0].name)
+		}
+	}
+	return nil
+}
+
 // keyItem extracts the key attributes of an item.
 func (t *table) keyItem(it item) item {
 	k := item{t.hashKey: it[t.hashKey]}

@@ -83,7 +83,7 @@ func (s *Service) transactWriteItems(call *localaws.Call) (any, error) {
 	}
 	actions := make([]*transactAction, len(in.TransactItems))
 	for i, ti := range in.TransactItems {
-		a, err := parseTransactAction(ti)
+		a, err := parseTransactAction(i+1, ti)
 		if err != nil {
 			return nil, err
 		}
@@ -129,9 +129,9 @@ func (s *Service) transactWriteItems(call *localaws.Call) (any, error) {
 	return map[string]any{}, nil
 }
 
-// parseTransactAction checks one element of TransactItems and parses its
-// expressions.
-func parseTransactAction(ti transactWriteItem) (*transactAction, error) {
+// parseTransactAction checks element member (1-based, as AWS names it) of
+// TransactItems and parses its expressions.
+func parseTransactAction(member int, ti transactWriteItem) (*transactAction, error) {
 	var a transactAction
 	set := 0
 	for kind, in := range map[string]*itemInput{"Put": ti.Put, "Update": ti.Update, "Delete": ti.Delete, "ConditionCheck": ti.ConditionCheck} {
@@ -148,11 +148,11 @@ func parseTransactAction(ti transactWriteItem) (*transactAction, error) {
 		return nil, err
 	}
 	if a.kind == "ConditionCheck" && a.in.ConditionExpression == nil {
-		return nil, validation("1 validation error detected: Value null at 'transactItems.1.member.conditionCheck.conditionExpression' failed to satisfy constraint: Member must not be null")
+		return nil, validation("1 validation error detected: Value null at 'transactItems.%d.member.conditionCheck.conditionExpression' failed to satisfy constraint: Member must not be null", member)
 	}
 	if a.kind == "Update" {
 		if a.in.UpdateExpression == nil {
-			return nil, validation("1 validation error detected: Value null at 'transactItems.1.member.update.updateExpression' failed to satisfy constraint: Member must not be null")
+			return nil, validation("1 validation error detected: Value null at 'transactItems.%d.member.update.updateExpression' failed to satisfy constraint: Member must not be null", member)
 		}
 		if a.upd, err = parseUpdate(env, *a.in.UpdateExpression); err != nil {
 			return nil, err
@@ -183,10 +183,8 @@ func (a *transactAction) locate(s *Service) error {
 		return err
 	}
 	if a.upd != nil {
-		for _, p := range a.upd.paths() {
-			if t.isKey(p[0].name) {
-				return validation("One or more parameter values were invalid: Cannot update attribute %s. This attribute is part of the key", p[0].name)
-			}
+		if err := t.checkKeyNotUpdated(a.upd); err != nil {
+			return err
 		}
 	}
 	a.old = t.get(a.h, a.r)

@@ -117,6 +117,12 @@ func TestTransactWriteItemsValidation(t *testing.T) {
 	apiError(t, transact(st, plainPut("a", "1"),
 		types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String("clusters"), Key: key("a"),
 			ConditionExpression: aws.String("attribute_exists(id)")}}), "ValidationException", "multiple operations on one item")
+	apiError(t, transact(st, plainPut("b", "1"), types.TransactWriteItem{
+		Put:    &types.Put{TableName: aws.String("clusters"), Item: map[string]types.AttributeValue{"id": s("c")}},
+		Delete: &types.Delete{TableName: aws.String("clusters"), Key: key("c")}}), "ValidationException", "only contain one of")
+	apiError(t, transact(st, types.TransactWriteItem{Update: &types.Update{TableName: aws.String("clusters"), Key: key("a"),
+		UpdateExpression: aws.String("SET id = :v"), ExpressionAttributeValues: map[string]types.AttributeValue{":v": s("z")}}}),
+		"ValidationException", "Cannot update attribute id")
 	many := make([]types.TransactWriteItem, 101)
 	for i := range many {
 		many[i] = plainPut(fmt.Sprintf("k%d", i), "1")
