@@ -112,15 +112,11 @@ type Agent struct {
 	leaseExpires  time.Time
 	lastStart     time.Time
 	renewFailing  bool
-	// Warning metrics published only while bad (badnews.go):
-	// commitsWaiting and leaseLow by the loop, primaryUnreachable by the
-	// detector's goroutine.
-	commitsWaiting, leaseLow, primaryUnreachable onlyBadNews
-	// unreachableSince is when the detector's current episode of an
-	// unreachable primary began (zero: none); detector goroutine only.
-	unreachableSince time.Time
-	detachedFrom     string // the failover whose revocation this standby detached for
-	rejoinRetryAt    time.Time
+	// Warning metrics published only while bad (badnews.go); the
+	// detector keeps its own (detector.unreachable).
+	commitsWaiting, leaseLow onlyBadNews
+	detachedFrom             string // the failover whose revocation this standby detached for
+	rejoinRetryAt            time.Time
 	// snapshotEpoch and snapshotNote remember the EBS snapshots requested
 	// for the former-primary episode of that epoch (snapshot.go).
 	snapshotEpoch int64

@@ -31,8 +31,9 @@ func TestUnreachableSecondsPerEpisode(t *testing.T) {
 		got = append(got, v)
 	}}}
 	t0 := time.Unix(1000, 0)
+	d := &detector{}
 	for i, reachable := range []bool{true, false, false, false, true, true, false, false} {
-		a.publishReachable(reachable, t0.Add(time.Duration(i)*time.Second))
+		a.publishReachable(d, reachable, t0.Add(time.Duration(i)*time.Second))
 	}
 	want := []float64{0, 1, 2, 0, 0, 1}
 	if !slices.Equal(got, want) {

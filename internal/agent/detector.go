@@ -82,6 +82,12 @@ type detector struct {
 	lastTrigger    time.Time
 	lastPrimary    string
 	triggerBackoff time.Duration
+
+	// unreachable publishes PrimaryUnreachableSeconds only while bad
+	// (badnews.go); unreachableSince is when the current episode of an
+	// unreachable primary began (zero: none).
+	unreachable      onlyBadNews
+	unreachableSince time.Time
 }
 
 // mayTrigger applies the re-trigger backoff to primary at now.
@@ -133,7 +139,7 @@ func (a *Agent) detectOnce(ctx context.Context, d *detector) {
 	rec, ok := a.lastRecord()
 	if !ok || snap.State != StateStandby || rec.Primary == "" || rec.Primary == a.cfg.Node || rec.PrimaryLease.Revoked() {
 		d.downSince = time.Time{}
-		a.publishReachable(true, a.now()) // not following that primary: an episode is over
+		a.publishReachable(d, true, a.now()) // not following that primary: an episode is over
 		return
 	}
 	heard, down, err := a.lastHeard(ctx, d)
@@ -150,7 +156,7 @@ func (a *Agent) detectOnce(ctx context.Context, d *detector) {
 		d.resetBackoff()
 	}
 	if (!down && now.Sub(heard) < silentAfter/2) || now.Before(d.quietUntil) {
-		a.publishReachable(true, now)
+		a.publishReachable(d, true, now)
 		return
 	}
 	primary, ok := a.cfg.Cluster.Node(rec.Primary)
@@ -159,7 +165,7 @@ func (a *Agent) detectOnce(ctx context.Context, d *detector) {
 	}
 	res := a.probePrimary(ctx, primary.PostgresAddr, min(silentAfter/2, time.Second))
 	now = a.now() // the probe took time: judge the silence as of its end
-	a.publishReachable(res == primaryAlive, now)
+	a.publishReachable(d, res == primaryAlive, now)
 	var reason string
 	switch {
 	case res == primaryAlive:
@@ -215,21 +221,21 @@ func (a *Agent) fastPathStarts() bool {
 	return a.deps.StartFailover != nil && !a.cfg.Cluster.Detection.FastPath.Disabled
 }
 
-// publishReachable publishes MetricPrimaryUnreachableSeconds for one check:
-// only while the primary is unreachable, and once when it is reachable
-// again. Called by the detector's goroutine only.
-func (a *Agent) publishReachable(reachable bool, at time.Time) {
+// publishReachable publishes MetricPrimaryUnreachableSeconds for one check
+// of detector d: only while the primary is unreachable, and once when it
+// is reachable again.
+func (a *Agent) publishReachable(d *detector, reachable bool, at time.Time) {
 	if reachable {
-		a.unreachableSince = time.Time{}
-	} else if a.unreachableSince.IsZero() {
-		a.unreachableSince = at
+		d.unreachableSince = time.Time{}
+	} else if d.unreachableSince.IsZero() {
+		d.unreachableSince = at
 	}
-	if a.deps.PublishCluster == nil || !a.primaryUnreachable.publish(!reachable) {
+	if a.deps.PublishCluster == nil || !d.unreachable.publish(!reachable) {
 		return
 	}
 	v := 0.0
 	if !reachable {
-		v = at.Sub(a.unreachableSince).Seconds()
+		v = at.Sub(d.unreachableSince).Seconds()
 	}
 	a.deps.PublishCluster(MetricPrimaryUnreachableSeconds, v, at)
 }
