@@ -324,6 +324,9 @@ func (s *Stack) Boot(name string) error {
 	if !ok {
 		return fmt.Errorf("no node %q", name)
 	}
+	// DescribeInstances can say "running" before the emulated hypervisor
+	// (instanceStateChanged) has heard of it: let it catch up first.
+	s.EC2.WaitStateHooks()
 	n.mu.Lock()
 	down := n.powerFailed
 	n.mu.Unlock()

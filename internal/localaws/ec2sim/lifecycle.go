@@ -215,7 +215,20 @@ func (s *Service) deliverEvents() {
 		s.mu.Lock()
 	}
 	s.delivering = false
+	s.delivered.Broadcast()
 	s.mu.Unlock()
+}
+
+// WaitStateHooks returns once every state change made so far has been
+// delivered to the OnInstanceState hooks: a reader of DescribeInstances
+// can see a new state before the hooks have heard of it. Not to be called
+// from a hook.
+func (s *Service) WaitStateHooks() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.delivering || len(s.events) > 0 {
+		s.delivered.Wait()
+	}
 }
 
 // OnInstanceState registers fn to be called after every instance state

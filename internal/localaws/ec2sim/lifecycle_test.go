@@ -199,3 +199,35 @@ func TestStopRecordsForceAndSkipOsShutdown(t *testing.T) {
 		t.Errorf("a refused hibernation changed node2: %s, %+v", got, h.ec2.StopRequests(refNode2))
 	}
 }
+
+// A state change is visible to readers before its hooks have run;
+// WaitStateHooks returns only once they have.
+func TestWaitStateHooksWaitsForDelivery(t *testing.T) {
+	h := newHarness(t)
+	release := make(chan struct{})
+	var heard sync.WaitGroup
+	heard.Add(1)
+	var delivered []string
+	h.ec2.OnInstanceState(func(id, state string) {
+		heard.Done()
+		<-release // a slow hypervisor
+		delivered = append(delivered, id+"="+state)
+	})
+	go func() { _ = h.ec2.SetInstanceState(refNode1, "stopped") }()
+	heard.Wait() // the hook is running, the state already set
+	if got := h.ec2.InstanceState(refNode1); got != "stopped" {
+		t.Fatalf("state %s while its hook runs, want stopped", got)
+	}
+	done := make(chan struct{})
+	go func() { h.ec2.WaitStateHooks(); close(done) }()
+	select {
+	case <-done:
+		t.Fatal("WaitStateHooks returned while a hook was still running")
+	case <-time.After(50 * time.Millisecond): // observation window
+	}
+	close(release)
+	<-done
+	if want := []string{refNode1 + "=stopped"}; !slices.Equal(delivered, want) {
+		t.Errorf("delivered %v, want %v", delivered, want)
+	}
+}

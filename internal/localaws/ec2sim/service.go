@@ -79,6 +79,7 @@ type Service struct {
 	hooks      []func(instanceID, state string)
 	events     []stateEvent // state changes not yet delivered to hooks
 	delivering bool         // a goroutine is delivering events
+	delivered  *sync.Cond   // on mu: broadcast when no event is queued or being delivered
 }
 
 // New returns a Service seeded with the network, instances and Elastic IPs
@@ -86,6 +87,7 @@ type Service struct {
 // service. A nil t gives an empty account in us-east-1.
 func New(t *localaws.Topology) *Service {
 	s := &Service{stopDelay: DefaultStopDelay, startDelay: DefaultStartDelay, now: time.Now}
+	s.delivered = sync.NewCond(&s.mu)
 	if t == nil {
 		t = &localaws.Topology{}
 	}
